@@ -1,0 +1,14 @@
+// The tensor engine: libtorch through our Node-API addon.
+import { initRuntime } from './runtime.js';
+
+initRuntime();
+
+export * from './tensor.js';
+export * from './creation.js';
+export * from './ops.js';
+export * from './autograd.js';
+export * from './runtime.js';
+export * from './safetensors.js';
+export * from './gradcheck.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';

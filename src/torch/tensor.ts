@@ -1,0 +1,227 @@
+// Tensor: a JS owner of one native libtorch tensor, with explicit lifetimes.
+//
+// Every tensor created while a scope() is open belongs to that scope and is freed when it
+// closes, unless it is returned from the scope (it then moves to the enclosing scope) or
+// marked with keep(). Outside any scope a tensor lives until dispose(); a finalizer frees
+// forgotten ones as a backstop only (it never runs inside a synchronous loop).
+import { type Handle, native } from './native.js';
+
+export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
+export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
+export type Shape = readonly number[];
+
+export class TensorDisposedError extends Error {
+  constructor(what: string) {
+    super(`${what}: the tensor was already disposed (used after dispose)`);
+    this.name = 'TensorDisposedError';
+  }
+}
+
+const scopes: Set<Tensor>[] = [];
+let defaultDtype: 'float32' | 'float64' = 'float32';
+let defaultDevice: Device = 'cpu';
+
+export function getDefaultDtype(): 'float32' | 'float64' {
+  return defaultDtype;
+}
+export function getDefaultDevice(): Device {
+  return defaultDevice;
+}
+
+/** Runs fn with a different default float dtype (float64 for gradient checks). */
+export function withDefaultDtype<T>(dtype: 'float32' | 'float64', fn: () => T): T {
+  const prev = defaultDtype;
+  defaultDtype = dtype;
+  try {
+    return fn();
+  } finally {
+    defaultDtype = prev;
+  }
+}
+
+/** Runs fn with a different default device for tensor creation. */
+export function withDefaultDevice<T>(device: Device, fn: () => T): T {
+  const prev = defaultDevice;
+  defaultDevice = device;
+  try {
+    return fn();
+  } finally {
+    defaultDevice = prev;
+  }
+}
+
+export class Tensor {
+  #h: Handle | null;
+
+  /** Wraps a fresh native handle; registers it with the innermost open scope. */
+  constructor(h: Handle) {
+    this.#h = h;
+    scopes.at(-1)?.add(this);
+  }
+
+  /** The native handle; throws if disposed. Internal to src/torch. */
+  get h(): Handle {
+    if (this.#h === null) throw new TensorDisposedError('tensor');
+    return this.#h;
+  }
+
+  get disposed(): boolean {
+    return this.#h === null;
+  }
+
+  dispose(): void {
+    if (this.#h === null) return;
+    native.dispose(this.#h);
+    this.#h = null;
+    for (const s of scopes) s.delete(this);
+  }
+
+  get shape(): number[] {
+    return native.shape(this.h);
+  }
+  get dtype(): DType {
+    return native.dtype(this.h) as DType;
+  }
+  get device(): string {
+    return native.device(this.h);
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  get numel(): number {
+    return native.numel(this.h);
+  }
+  size(dim: number): number {
+    const s = this.shape;
+    const d = dim < 0 ? s.length + dim : dim;
+    const v = s[d];
+    if (v === undefined) throw new RangeError(`size: dim ${dim} out of range for shape [${s}]`);
+    return v;
+  }
+
+  get requiresGrad(): boolean {
+    return native.requiresGrad(this.h);
+  }
+  set requiresGrad(v: boolean) {
+    native.setRequiresGrad(this.h, v);
+  }
+  /** Sets requires_grad in place and returns this, for chaining. */
+  requiresGrad_(v = true): this {
+    native.setRequiresGrad(this.h, v);
+    return this;
+  }
+  get isLeaf(): boolean {
+    return native.isLeaf(this.h);
+  }
+  /** The accumulated gradient (a new handle sharing storage), or null. */
+  get grad(): Tensor | null {
+    const g = native.grad(this.h);
+    return g === null ? null : new Tensor(g);
+  }
+  set grad(g: Tensor | null) {
+    native.setGrad(this.h, g === null ? null : g.h);
+  }
+
+  /** Value of a one-element tensor. */
+  item(): number {
+    return native.item(this.h);
+  }
+
+  /** A copy of the data as a typed array of the tensor's dtype (int64 as BigInt64Array). */
+  data(): Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array {
+    const buf = native.toBuffer(this.h);
+    switch (this.dtype) {
+      case 'float32':
+        return new Float32Array(buf);
+      case 'float64':
+        return new Float64Array(buf);
+      case 'int64':
+        return new BigInt64Array(buf);
+      case 'int32':
+        return new Int32Array(buf);
+      default:
+        return new Uint8Array(buf);
+    }
+  }
+
+  /** A copy of the data as plain numbers, row-major. */
+  toArray(): number[] {
+    const d = this.data();
+    return d instanceof BigInt64Array ? Array.from(d, Number) : Array.from(d);
+  }
+
+  backward(grad: Tensor | null = null, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    native.backward(this.h, grad?.h ?? null, opts.retainGraph ?? false, opts.createGraph ?? false);
+  }
+
+  toString(): string {
+    if (this.disposed) return 'Tensor(disposed)';
+    return `Tensor(shape=[${this.shape}], dtype=${this.dtype}, device=${this.device})`;
+  }
+}
+
+/** Number of native tensors alive in this process (for leak tests). */
+export function liveTensors(): number {
+  return native.liveCount();
+}
+
+function collect(value: unknown, out: Set<Tensor>, seen: Set<unknown>): void {
+  if (value instanceof Tensor) {
+    out.add(value);
+    return;
+  }
+  if (value === null || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    for (const v of value) collect(v, out, seen);
+  } else if (value instanceof Map) {
+    for (const v of value.values()) collect(v, out, seen);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collect(v, out, seen);
+  }
+}
+
+/**
+ * Runs fn and frees every tensor created inside it that is not part of its result.
+ * Tensors in the result (directly, in arrays, Maps or plain objects) move to the enclosing
+ * scope. fn must be synchronous: tensors created after an await would escape the scope.
+ */
+export function scope<T>(fn: () => T): T {
+  const mine = new Set<Tensor>();
+  scopes.push(mine);
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    scopes.pop();
+    for (const t of mine) t.dispose();
+    throw err;
+  }
+  scopes.pop();
+  if (result instanceof Promise) {
+    for (const t of mine) t.dispose();
+    throw new TypeError('scope(fn): fn must be synchronous (it returned a Promise)');
+  }
+  const kept = new Set<Tensor>();
+  collect(result, kept, new Set());
+  const parent = scopes.at(-1);
+  for (const t of mine) {
+    if (kept.has(t)) parent?.add(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+/** Removes tensors from every open scope: they live until disposed explicitly. */
+export function keep<T extends Tensor | readonly Tensor[]>(value: T): T {
+  const ts: readonly Tensor[] = value instanceof Tensor ? [value] : (value as readonly Tensor[]);
+  for (const t of ts) for (const s of scopes) s.delete(t);
+  return value;
+}
+
+/** Disposes every tensor found in value (tensor, array, Map or plain object). */
+export function disposeAll(value: unknown): void {
+  const ts = new Set<Tensor>();
+  collect(value, ts, new Set());
+  for (const t of ts) t.dispose();
+}
