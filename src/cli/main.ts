@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// The `lbt` command. Each subcommand lives in commands/<name>.ts and registers itself here.
+import { Command, CommanderError } from 'commander';
+import { registerDoctor } from './commands/doctor.js';
+import { UserError } from './errors.js';
+
+const program = new Command('lbt')
+  .description('Learning by Teaching for neural architecture search (DARTS, PC-DARTS, P-DARTS) on libtorch')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerDoctor(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof UserError) {
+    process.stderr.write(`lbt: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  process.stderr.write(`lbt: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+}
