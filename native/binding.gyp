@@ -13,7 +13,7 @@
   "targets": [
     {
       "target_name": "lbt_torch",
-      "sources": ["src/tensor.cc", "src/ops.cc", "src/runtime.cc", "src/module.cc"],
+      "sources": ["src/tensor.cc", "src/ops.cc", "src/runtime.cc", "src/allocator.cc", "src/module.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GLIBCXX_USE_CXX11_ABI=<(cxx11_abi)"],
       "cflags!": ["-fno-exceptions"],

@@ -16,6 +16,7 @@ static Napi::Value IsAlive(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InstallCpuAllocator();
   exports.Set("TensorHandle", TensorHandle::Init(env));
   exports.Set("dispose", Napi::Function::New(env, Dispose, "dispose"));
   exports.Set("isAlive", Napi::Function::New(env, IsAlive, "isAlive"));

@@ -131,6 +131,8 @@ const std::vector<OpEntry>& RuntimeTable() {
          return Nothing(a);
        }},
       {"tuneMalloc", [](A a) { TuneMalloc(); return Nothing(a); }},
+      {"emptyCache", [](A a) { return Napi::Number::New(a.env(), static_cast<double>(EmptyCpuCache())); }},
+      {"cachedBytes", [](A a) { return Napi::Number::New(a.env(), static_cast<double>(CachedCpuBytes())); }},
       {"buildInfo", [](A a) {
          Napi::Object o = Napi::Object::New(a.env());
          o.Set("version", TORCH_VERSION);

@@ -64,4 +64,8 @@ std::string DtypeName(torch::ScalarType t);
 const std::vector<OpEntry>& OpTable();
 const std::vector<OpEntry>& RuntimeTable();
 
+void InstallCpuAllocator();
+size_t EmptyCpuCache();
+size_t CachedCpuBytes();
+
 }  // namespace lbt

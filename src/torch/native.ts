@@ -150,6 +150,8 @@ export interface NativeBinding {
   getNumThreads(): number;
   setDeterministic(v: boolean): void;
   tuneMalloc(): void;
+  emptyCache(): number;
+  cachedBytes(): number;
   buildInfo(): BuildInfo;
   cudaSynchronize(): void;
 }

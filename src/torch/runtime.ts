@@ -50,6 +50,16 @@ export function setDeterministic(on: boolean): void {
   native.setDeterministic(on);
 }
 
+/** Frees the tensor-storage blocks the CPU caching allocator keeps for reuse; returns bytes freed. */
+export function emptyCache(): number {
+  return native.emptyCache();
+}
+
+/** Bytes held by the CPU caching allocator for reuse (not in use by tensors). */
+export function cachedBytes(): number {
+  return native.cachedBytes();
+}
+
 export function buildInfo(): BuildInfo {
   return native.buildInfo();
 }

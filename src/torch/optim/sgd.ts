@@ -50,15 +50,15 @@ export class SGD implements Optimizer {
           let g = grad;
           if (this.weightDecay !== 0) g = g.add(p, this.weightDecay);
           if (this.momentum !== 0) {
-            const buf = this.#buffers.get(i);
+            let buf = this.#buffers.get(i);
             if (buf === undefined) {
-              this.#buffers.set(i, keep(clone(g)));
-              g = this.#buffers.get(i) as Tensor;
+              buf = keep(clone(g));
+              this.#buffers.set(i, buf);
             } else {
               mulInPlace(buf, this.momentum);
               addInPlace(buf, g, 1 - this.dampening);
-              g = this.nesterov ? g.add(buf, this.momentum) : buf;
             }
+            g = this.nesterov ? g.add(buf, this.momentum) : buf;
           }
           addInPlace(p, g, -this.lr);
         });
