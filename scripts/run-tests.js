@@ -22,6 +22,7 @@ if (files.length === 0) {
 }
 const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, LBT_TEST: '1' },
+  // two test files run at once on two cores: one libtorch thread each avoids OpenMP oversubscription
+  env: { LBT_NUM_THREADS: '1', ...process.env, LBT_TEST: '1' },
 });
 process.exit(r.status ?? 1);

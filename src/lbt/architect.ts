@@ -1,0 +1,83 @@
+// Architects: the update of A from the hypergradient, with Adam (DARTS settings).
+// DARTS-1st and DARTS-2nd are the LBT hypergradient without a student.
+import { type Tensor, clone, copyInPlace, disposeAll, noGrad, optim } from '../torch/index.js';
+import { globalNorm, type HypergradStats, hypergradient } from './hypergradient.js';
+import { DEFAULT_HYPERGRAD, type HypergradConfig, type LbtBatches, type Net, type SgdView, type TeacherNet } from './types.js';
+
+export interface ArchOptimConfig {
+  lr: number;
+  betas: readonly [number, number];
+  weightDecay: number;
+  /** Clip the architecture gradient's global norm (PC-DARTS ImageNet, P-DARTS: 5); null: no clipping. */
+  gradClip: number | null;
+}
+
+/** DARTS: Adam lr 3e-4, betas (0.5, 0.999), weight decay 1e-3. */
+export const DARTS_ARCH_OPTIM: ArchOptimConfig = { lr: 3e-4, betas: [0.5, 0.999], weightDecay: 1e-3, gradClip: null };
+
+/** Runs fn, then puts every buffer (BN running statistics) back as it was: an architect step has no side effects on the nets. */
+export function preservingBuffers<T>(nets: readonly (Net | null)[], fn: () => T): T {
+  const bufs = nets.flatMap((n) => (n ? [...n.buffers] : []));
+  const saved = noGrad(() => bufs.map((b) => clone(b)));
+  try {
+    return fn();
+  } finally {
+    noGrad(() => bufs.forEach((b, i) => copyInPlace(b, saved[i] as Tensor)));
+    disposeAll(saved);
+  }
+}
+
+/** A loss or gradient became NaN or infinite: the step was not applied. */
+export class NonFiniteError extends Error {
+  constructor(what: string) {
+    super(`non-finite value: ${what}`);
+    this.name = 'NonFiniteError';
+  }
+}
+
+export class Architect {
+  readonly optimizer: optim.Adam;
+  readonly cfg: HypergradConfig;
+  readonly clip: number | null;
+
+  constructor(
+    readonly teacher: TeacherNet,
+    cfg: Partial<HypergradConfig> = {},
+    archOptim: ArchOptimConfig = DARTS_ARCH_OPTIM,
+  ) {
+    this.cfg = { ...DEFAULT_HYPERGRAD, ...cfg };
+    this.clip = archOptim.gradClip;
+    this.optimizer = new optim.Adam(teacher.arch, {
+      lr: archOptim.lr,
+      betas: archOptim.betas,
+      weightDecay: archOptim.weightDecay,
+    });
+  }
+
+  /**
+   * One architecture update (Eq. 6): A ← Adam(A, dO_v/dA). With `student` null this is DARTS
+   * (first or second order by cfg.firstOrder). Weights and buffers are left bit-identical.
+   */
+  step(inp: { teacherOpt: SgdView; student: Net | null; studentOpt: SgdView | null; batches: LbtBatches }): HypergradStats {
+    const { grads, stats } = preservingBuffers([this.teacher, inp.student], () =>
+      hypergradient({ teacher: this.teacher, ...inp, cfg: this.cfg }),
+    );
+    try {
+      const n = globalNorm(grads);
+      if (!Number.isFinite(n)) throw new NonFiniteError(`architecture gradient norm is ${n}`);
+      this.teacher.arch.forEach((a, i) => {
+        a.grad = grads[i] as Tensor;
+      });
+      if (this.clip !== null) optim.clipGradNorm(this.teacher.arch, this.clip);
+      this.optimizer.step();
+    } finally {
+      this.optimizer.zeroGrad();
+      disposeAll(grads);
+    }
+    return stats;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
