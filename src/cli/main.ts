@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `lbt` command. Each subcommand lives in commands/<name>.ts and registers itself here.
 import { Command, CommanderError } from 'commander';
+import { registerData } from './commands/data.js';
 import { registerDoctor } from './commands/doctor.js';
 import { UserError } from './errors.js';
 
@@ -11,6 +12,7 @@ const program = new Command('lbt')
   .exitOverride();
 
 registerDoctor(program);
+registerData(program);
 
 try {
   await program.parseAsync(process.argv);

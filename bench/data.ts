@@ -1,0 +1,138 @@
+// Loader throughput vs. what a training step consumes, on CIFAR-shaped synthetic data.
+//   node dist/bench/data.js [--images 5000] [--batch 64] [--jpeg 0]
+// Prints images/s of the augmenting loader (crop+flip+cutout, tensors made and disposed), the
+// images/s of a small conv net's forward+backward on the same batches, and, with --jpeg N, the
+// images/s of the ImageNet folder pipeline (JPEG decode + RandomResizedCrop 224) on N files.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import jpeg from 'jpeg-js';
+import {
+  buildSearchData,
+  DataConfig,
+  DecodePool,
+  loadImageFolders,
+  openStream,
+  Rng,
+  syntheticDataset,
+} from '../src/data/index.js';
+import * as t from '../src/torch/index.js';
+
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const nImages = arg('images', 5000);
+const B = arg('batch', 64);
+const nJpeg = arg('jpeg', 0);
+
+function timeIt(label: string, batches: number, fn: () => number): { ms: number; ips: number } {
+  fn(); // warm-up
+  let images = 0;
+  const start = performance.now();
+  for (let i = 0; i < batches; i++) images += fn();
+  const ms = (performance.now() - start) / batches;
+  const ips = (images / (performance.now() - start)) * 1000;
+  process.stdout.write(`${label.padEnd(44)} ${ms.toFixed(2).padStart(8)} ms/batch ${ips.toFixed(0).padStart(9)} images/s\n`);
+  return { ms, ips };
+}
+
+const ds = syntheticDataset({ n: nImages, seed: 1 });
+const data = buildSearchData(
+  ds,
+  null,
+  DataConfig.parse({ trainSize: Math.floor(nImages / 2), validSize: Math.floor(nImages / 4), unlabeledSize: 0 }),
+);
+process.stdout.write(
+  `synthetic CIFAR-shaped data: ${nImages} images 32x32x3, batch ${B}, libtorch threads ${t.getNumThreads()}\n`,
+);
+
+const plain = openStream(data, 'train', { batchSize: B, seed: 1, prefetch: false, dropLast: true, augment: false });
+const loaderEval = timeIt('loader, no augmentation (eval transform)', 100, () => {
+  const b = plain.nextSync();
+  t.disposeAll(b);
+  return b.index.length;
+});
+const aug = openStream(data, 'train', { batchSize: B, seed: 1, prefetch: false, dropLast: true, cutout: 16 });
+const loader = timeIt('loader, crop + flip + cutout 16', 200, () => {
+  const b = aug.nextSync();
+  t.disposeAll(b);
+  return b.index.length;
+});
+
+// A small conv net (3 convs, 16-32-64 channels, linear head), forward + backward on each batch.
+const { nn } = t;
+const net = new nn.Sequential(
+  new nn.Conv2d(3, 16, 3, { padding: 1 }),
+  new nn.ReLU(),
+  new nn.Conv2d(16, 32, 3, { padding: 1, stride: 2 }),
+  new nn.ReLU(),
+  new nn.Conv2d(32, 64, 3, { padding: 1, stride: 2 }),
+  new nn.ReLU(),
+  new nn.AdaptiveAvgPool2d(1),
+);
+const head = new nn.Linear(64, 10);
+const params = [...net.parameters(), ...head.parameters()];
+const step = timeIt('small conv net forward + backward (consumer)', 30, () => {
+  const b = aug.nextSync();
+  t.scope(() => {
+    const logits = head.forward(t.flatten(net.forward(b.x), 1));
+    const loss = t.crossEntropy(logits, b.y!);
+    loss.backward();
+    for (const p of params) p.grad = null;
+  });
+  t.disposeAll(b);
+  return b.index.length;
+});
+process.stdout.write(
+  `loader share of a small-net step: ${((100 * loader.ms) / step.ms).toFixed(1)}% ` +
+    `(loader ${loader.ips.toFixed(0)} vs step ${step.ips.toFixed(0)} images/s; eval loader ${loaderEval.ips.toFixed(0)})\n`,
+);
+net.dispose();
+head.dispose();
+
+if (nJpeg > 0) {
+  const dir = mkdtempSync(join(tmpdir(), 'lbt-bench-'));
+  try {
+    const rng = new Rng(2);
+    for (let c = 0; c < 2; c++) {
+      mkdirSync(join(dir, `class${c}`));
+      for (let i = 0; i < nJpeg / 2; i++) {
+        const w = 500;
+        const h = 375;
+        const rgba = Buffer.alloc(w * h * 4);
+        for (let p = 0; p < w * h; p++) rgba.set([(p % w) & 255, (p / w) & 255, rng.int(256), 255], 4 * p);
+        writeFileSync(join(dir, `class${c}`, `${i}.jpg`), jpeg.encode({ data: rgba, width: w, height: h }, 90).data);
+      }
+    }
+    const folders = loadImageFolders(dir, 224);
+    const fdata = buildSearchData(
+      folders,
+      null,
+      DataConfig.parse({ dataset: 'imagenet', trainFraction: 0.5, validFraction: 0.1, unlabeledFraction: 0 }),
+    );
+    const fb = Math.min(B, fdata.train.indices.length);
+    const fs = openStream(fdata, 'train', { batchSize: fb, seed: 1, prefetch: false, mode: 'infinite' });
+    timeIt('folder JPEG 500x375 → RandomResizedCrop 224', 3, () => {
+      const b = fs.nextSync();
+      t.disposeAll(b);
+      return b.index.length;
+    });
+    // The same through worker threads (all cores but one), prefetching the next batch.
+    const pool = new DecodePool();
+    const ps = openStream(fdata, 'train', { batchSize: fb, seed: 1, mode: 'infinite', pool });
+    t.disposeAll(await ps.next());
+    const start = performance.now();
+    for (let i = 0; i < 3; i++) t.disposeAll(await ps.next());
+    const ms = (performance.now() - start) / 3;
+    const label = `  same, DecodePool(${pool.size}) workers`;
+    process.stdout.write(
+      `${label.padEnd(44)} ${ms.toFixed(2).padStart(8)} ms/batch ${((fb / ms) * 1000).toFixed(0).padStart(9)} images/s\n`,
+    );
+    ps.close();
+    await pool.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+process.stdout.write(`live tensors at exit: ${t.liveTensors()}\n`);

@@ -1,0 +1,16 @@
+// Datasets, splits, augmentation and batching. A search loop needs loadSearchData, openStream,
+// the Batch it yields, and the splits/state it saves; the rest is exported for tools and tests.
+export * from './errors.js';
+export * from './rng.js';
+export * from './source.js';
+export { CIFAR_LAYOUT, type CifarName, loadCifar, locateCifar, parseCifar } from './cifar.js';
+export { FASHION_MNIST_DIR, type IdxName, idxDir, loadIdxDataset, parseIdx } from './idx.js';
+export { decodeImage, IMAGENET_MEAN, IMAGENET_STD, loadImageFolders, scanFolder } from './folder.js';
+export * from './augment.js';
+export * from './resize.js';
+export * from './transforms.js';
+export * from './splits.js';
+export * from './stream.js';
+export { DecodePool } from './decode-pool.js';
+export * from './synthetic.js';
+export * from './search-data.js';

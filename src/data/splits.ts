@@ -1,0 +1,150 @@
+// Train / validation / unlabeled / test splits: deterministic given a seed, saved with a run.
+//
+// Paper protocol (§4.1, §4.2): CIFAR-10's training set → train + validation (a seeded
+// permutation's first and next parts, shared by teacher and student); D_u = the other CIFAR's
+// training images without labels. Fashion-MNIST/MNIST: train, validation and D_u are disjoint
+// parts of one permutation of its training set. ImageNet: per class, a seeded sample of 10% train,
+// 2.5% validation and another 10% unlabeled. Every split is stored sorted ascending.
+import { z } from 'zod';
+import { DataConfigError } from './errors.js';
+import { deriveSeed, permutation } from './rng.js';
+import type { DatasetName } from './source.js';
+
+const Indices = z.array(z.number().int().nonnegative());
+
+export const SplitIndices = z.strictObject({
+  format: z.literal('lbt-splits/1'),
+  dataset: z.string(),
+  seed: z.number().int().nonnegative(),
+  /** Where D_u comes from: 'train' (the same training set) or another dataset's name. */
+  unlabeledFrom: z.string(),
+  train: Indices,
+  valid: Indices,
+  unlabeled: Indices,
+  /** Indices into the test set, or null when there is none. */
+  test: Indices.nullable(),
+});
+export type SplitIndices = z.infer<typeof SplitIndices>;
+
+export interface SplitSizes {
+  train: number;
+  valid: number;
+  unlabeled: number;
+  test: number;
+}
+
+const sortedSlice = (p: Int32Array, from: number, to: number): number[] => Array.from(p.subarray(from, to)).sort((a, b) => a - b);
+
+function need(field: string, want: number, have: number, what: string): void {
+  if (!Number.isInteger(want) || want < 0) throw new DataConfigError(field, `${want} is not a non-negative integer`);
+  if (want > have) throw new DataConfigError(field, `${want} images requested, ${what} holds ${have}`);
+}
+
+/**
+ * Count-based splits. nTrain: size of the labelled training set; nOther: size of the D_u source
+ * when it is another dataset (null: D_u is carved from the same training set); nTest: test set size.
+ */
+export function makeSplits(
+  dataset: DatasetName,
+  seed: number,
+  sizes: SplitSizes,
+  n: { train: number; other: { name: string; n: number } | null; test: number | null },
+): SplitIndices {
+  const same = n.other === null;
+  const carved = sizes.train + sizes.valid + (same ? sizes.unlabeled : 0);
+  need(`trainSize + validSize${same ? ' + unlabeledSize' : ''}`, carved, n.train, `the ${dataset} training set`);
+  const p = permutation(n.train, deriveSeed(seed, 1));
+  const train = sortedSlice(p, 0, sizes.train);
+  const valid = sortedSlice(p, sizes.train, sizes.train + sizes.valid);
+  let unlabeled: number[];
+  if (same) unlabeled = sortedSlice(p, sizes.train + sizes.valid, carved);
+  else {
+    need('unlabeledSize', sizes.unlabeled, n.other!.n, `${n.other!.name}'s training set`);
+    unlabeled = sortedSlice(permutation(n.other!.n, deriveSeed(seed, 2)), 0, sizes.unlabeled);
+  }
+  let test: number[] | null = null;
+  if (n.test !== null) {
+    need('testSize', sizes.test, n.test, `the ${dataset} test set`);
+    test =
+      sizes.test === n.test
+        ? Array.from({ length: n.test }, (_, i) => i)
+        : sortedSlice(permutation(n.test, deriveSeed(seed, 3)), 0, sizes.test);
+  }
+  return { format: 'lbt-splits/1', dataset, seed, unlabeledFrom: same ? 'train' : n.other!.name, train, valid, unlabeled, test };
+}
+
+export interface Fractions {
+  train: number;
+  valid: number;
+  unlabeled: number;
+}
+
+/** Per-class fractions (ImageNet, §4.2): each class contributes round(f·count) images to each part, at least one to train and valid. */
+export function makeClassSplits(
+  dataset: DatasetName,
+  seed: number,
+  labels: Int32Array,
+  numClasses: number,
+  f: Fractions,
+  nTest: number | null,
+): SplitIndices {
+  for (const [k, v] of Object.entries(f))
+    if (!(v >= 0 && v <= 1)) throw new DataConfigError(`${k}Fraction`, `${v} is not in [0, 1]`);
+  if (f.train + f.valid + f.unlabeled > 1)
+    throw new DataConfigError('fractions', `train + valid + unlabeled = ${f.train + f.valid + f.unlabeled} > 1`);
+  const byClass: number[][] = Array.from({ length: numClasses }, () => []);
+  for (let i = 0; i < labels.length; i++) byClass[labels[i]!]!.push(i);
+  const train: number[] = [];
+  const valid: number[] = [];
+  const unlabeled: number[] = [];
+  byClass.forEach((members, c) => {
+    const m = members.length;
+    const nt = Math.max(1, Math.round(f.train * m));
+    const nv = Math.max(1, Math.round(f.valid * m));
+    const nu = Math.round(f.unlabeled * m);
+    if (nt + nv + nu > m)
+      throw new DataConfigError(
+        'fractions',
+        `class ${c} has ${m} images, too few for ${nt} train + ${nv} valid + ${nu} unlabeled`,
+      );
+    const p = permutation(m, deriveSeed(seed, 4, c));
+    for (let k = 0; k < nt + nv + nu; k++) (k < nt ? train : k < nt + nv ? valid : unlabeled).push(members[p[k]!]!);
+  });
+  const sort = (a: number[]) => a.sort((x, y) => x - y);
+  const test = nTest === null ? null : Array.from({ length: nTest }, (_, i) => i);
+  return {
+    format: 'lbt-splits/1',
+    dataset,
+    seed,
+    unlabeledFrom: 'train',
+    train: sort(train),
+    valid: sort(valid),
+    unlabeled: sort(unlabeled),
+    test,
+  };
+}
+
+/** Checks saved splits against the data they will index: ranges, duplicates, train/valid overlap. */
+export function checkSplits(s: SplitIndices, n: { train: number; unlabeled: number; test: number | null }): void {
+  const check = (field: string, idx: readonly number[], max: number) => {
+    const seen = new Uint8Array(max);
+    for (const i of idx) {
+      if (i >= max) throw new DataConfigError(`splits.${field}`, `index ${i} outside a set of ${max} images`);
+      if (seen[i]) throw new DataConfigError(`splits.${field}`, `index ${i} appears twice`);
+      seen[i] = 1;
+    }
+    return seen;
+  };
+  const tr = check('train', s.train, n.train);
+  const va = check('valid', s.valid, n.train);
+  const un = check('unlabeled', s.unlabeled, n.unlabeled);
+  for (const i of s.valid) if (tr[i]) throw new DataConfigError('splits.valid', `index ${i} is also in train`);
+  if (s.unlabeledFrom === 'train') {
+    for (let i = 0; i < n.train; i++)
+      if (un[i] && (tr[i] || va[i])) throw new DataConfigError('splits.unlabeled', `index ${i} is also labelled`);
+  }
+  if (s.test !== null) {
+    if (n.test === null) throw new DataConfigError('splits.test', 'the dataset has no test set');
+    check('test', s.test, n.test);
+  }
+}

@@ -1,0 +1,83 @@
+// Image-folder batches: decoded lazily, identical on the main thread and in the worker pool.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import {
+  buildSearchData,
+  DataConfig,
+  DatasetFormatError,
+  DecodePool,
+  loadImageFolders,
+  openStream,
+} from '../../src/data/index.js';
+import * as t from '../../src/torch/index.js';
+import { tempDir, writeImage } from './helpers.js';
+
+const tmp = tempDir('folders');
+const pool = new DecodePool(2);
+after(async () => {
+  await pool.close();
+  tmp.cleanup();
+});
+for (const [c, colour] of [
+  ['a', [250, 0, 0]],
+  ['b', [0, 0, 250]],
+] as const) {
+  mkdirSync(join(tmp.dir, 'train', c), { recursive: true });
+  mkdirSync(join(tmp.dir, 'val', c), { recursive: true });
+  for (let i = 0; i < 8; i++)
+    writeImage(join(tmp.dir, 'train', c, `${i}.png`), 20 + i, 12 + i, [...colour], i % 2 ? 'png' : 'jpeg');
+  writeImage(join(tmp.dir, 'val', c, 'v.png'), 10, 10, [...colour], 'png');
+}
+const cfg = DataConfig.parse({
+  dataset: 'imagenet',
+  imageSize: 16,
+  trainFraction: 0.5,
+  validFraction: 0.25,
+  unlabeledFraction: 0.25,
+});
+const data = buildSearchData(loadImageFolders(tmp.dir, 16), null, cfg);
+
+const collect = async (withPool: boolean, part: 'train' | 'test', n: number) => {
+  const s = openStream(data, part, { batchSize: 3, seed: 4, pool: withPool ? pool : undefined });
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const b = await s.next();
+    out.push({ index: Array.from(b.index), x: b.x.toArray(), y: b.y?.toArray() });
+    t.disposeAll(b);
+  }
+  s.close();
+  return out;
+};
+
+test('per-class sampling of the folders, and eval batches of the val folder', async () => {
+  assert.deepEqual(
+    [data.train.indices.length, data.valid.indices.length, data.unlabeled.indices.length, data.test?.indices.length],
+    [8, 4, 4, 2],
+  );
+  const [b] = await collect(false, 'test', 1);
+  assert.deepEqual(b!.y, [0, 1]);
+  // Solid red / blue images stay solid after resize: channel 0 of image 0 is (250/255 − 0.485)/0.229 everywhere.
+  const red = (250 / 255 - 0.485) / 0.229;
+  assert.ok(Math.abs(b!.x[0]! - red) < 1e-5 && Math.abs(b!.x[255]! - red) < 1e-5);
+});
+
+test('worker pool and main thread give identical batches (random resized crops, flips)', async () => {
+  const before = t.liveTensors();
+  assert.deepEqual(await collect(true, 'train', 5), await collect(false, 'train', 5));
+  assert.equal(t.liveTensors(), before);
+});
+
+test('an unreadable image fails the batch with DatasetFormatError naming it, from a worker too', async () => {
+  const src = data.train.source;
+  const bad = src.kind === 'folder' ? src.files[data.train.indices[0]!]! : '';
+  writeFileSync(bad, 'garbage');
+  for (const p of [pool, undefined]) {
+    const s = openStream(data, 'train', { batchSize: 16, seed: 4, pool: p, mode: 'infinite' });
+    await assert.rejects(
+      s.next(),
+      (e: unknown) => e instanceof DatasetFormatError && e.file === bad && /not a JPEG or PNG/.test(e.message),
+    );
+  }
+});

@@ -1,0 +1,108 @@
+// Splits: deterministic, disjoint, sized as asked, saved and restored, checked when loaded.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  buildSearchData,
+  checkSplits,
+  DataConfig,
+  DataConfigError,
+  makeClassSplits,
+  makeSplits,
+  SplitIndices,
+  syntheticDataset,
+} from '../../src/data/index.js';
+
+const sizes = { train: 40, valid: 40, unlabeled: 30, test: 10 };
+const cifarLike = (seed: number) =>
+  makeSplits('cifar10', seed, sizes, { train: 100, other: { name: 'cifar100', n: 50 }, test: 20 });
+
+test('same seed, same splits; another seed, other splits', () => {
+  assert.deepEqual(cifarLike(3), cifarLike(3));
+  assert.notDeepEqual(cifarLike(3).train, cifarLike(4).train);
+});
+
+test('train and valid are disjoint parts of one permutation, sorted, of the requested sizes', () => {
+  const s = cifarLike(1);
+  assert.deepEqual([s.train.length, s.valid.length, s.unlabeled.length, s.test?.length], [40, 40, 30, 10]);
+  assert.equal(new Set([...s.train, ...s.valid]).size, 80);
+  for (const part of [s.train, s.valid, s.unlabeled])
+    assert.deepEqual(
+      part,
+      [...part].sort((a, b) => a - b),
+    );
+  assert.ok(s.unlabeled.every((i) => i < 50));
+  assert.equal(s.unlabeledFrom, 'cifar100');
+  // Paper default: 50K → 25K + 25K covers the whole training set.
+  const full = makeSplits(
+    'cifar10',
+    0,
+    { train: 5, valid: 5, unlabeled: 0, test: 0 },
+    { train: 10, other: { name: 'c', n: 3 }, test: 4 },
+  );
+  assert.deepEqual(
+    [...full.train, ...full.valid].sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+});
+
+test('same-dataset D_u (Fashion-MNIST): train, valid and unlabeled pairwise disjoint', () => {
+  const s = makeSplits(
+    'fashion-mnist',
+    9,
+    { train: 30, valid: 30, unlabeled: 30, test: 5 },
+    { train: 100, other: null, test: 10 },
+  );
+  assert.equal(new Set([...s.train, ...s.valid, ...s.unlabeled]).size, 90);
+  assert.equal(s.unlabeledFrom, 'train');
+});
+
+test('too large a split is a DataConfigError naming the field', () => {
+  assert.throws(
+    () =>
+      makeSplits('fashion-mnist', 0, { train: 50, valid: 50, unlabeled: 1, test: 0 }, { train: 100, other: null, test: null }),
+    (e: unknown) =>
+      e instanceof DataConfigError &&
+      /trainSize \+ validSize \+ unlabeledSize: 101 images requested, the fashion-mnist training set holds 100/.test(e.message),
+  );
+  assert.throws(
+    () => makeSplits('cifar10', 0, { ...sizes, unlabeled: 51 }, { train: 100, other: { name: 'cifar100', n: 50 }, test: 20 }),
+    /unlabeledSize: 51/,
+  );
+});
+
+test('splits survive JSON and are checked against the data when reused', () => {
+  const s = cifarLike(2);
+  const back = SplitIndices.parse(JSON.parse(JSON.stringify(s)));
+  assert.deepEqual(back, s);
+  checkSplits(back, { train: 100, unlabeled: 50, test: 20 });
+  assert.throws(
+    () => checkSplits({ ...s, valid: [...s.valid, s.train[0]!] }, { train: 100, unlabeled: 50, test: 20 }),
+    /splits\.valid: index \d+ is also in train/,
+  );
+  assert.throws(() => checkSplits(s, { train: 60, unlabeled: 50, test: 20 }), /outside a set of 60 images/);
+  assert.throws(() => checkSplits({ ...s, unlabeled: [1, 1] }, { train: 100, unlabeled: 50, test: 20 }), /index 1 appears twice/);
+  assert.throws(() => SplitIndices.parse({ ...s, format: 'other' }));
+});
+
+test('buildSearchData with saved splits reproduces the subsets', () => {
+  const ds = syntheticDataset({ n: 90, nTest: 10 });
+  const cfg = DataConfig.parse({ seed: 5, trainSize: 20, validSize: 20, unlabeledSize: 20 });
+  const a = buildSearchData(ds, null, cfg);
+  const b = buildSearchData(ds, null, DataConfig.parse({ seed: 99 }), JSON.parse(JSON.stringify(a.splits)));
+  assert.deepEqual(b.train.indices, a.train.indices);
+  assert.deepEqual(b.unlabeled.indices, a.unlabeled.indices);
+  assert.equal(a.unlabeled.labelled, false);
+  assert.equal(a.test?.indices.length, 10);
+});
+
+test('per-class sampling (ImageNet §4.2): round(f·count) per class, disjoint, deterministic', () => {
+  const labels = Int32Array.from({ length: 300 }, (_, i) => (i < 200 ? 0 : 1)); // 200 of class 0, 100 of class 1
+  const f = { train: 0.1, valid: 0.025, unlabeled: 0.1 };
+  const s = makeClassSplits('imagenet', 1, labels, 2, f, null);
+  const count = (idx: number[], c: number) => idx.filter((i) => labels[i] === c).length;
+  assert.deepEqual([count(s.train, 0), count(s.valid, 0), count(s.unlabeled, 0)], [20, 5, 20]);
+  assert.deepEqual([count(s.train, 1), count(s.valid, 1), count(s.unlabeled, 1)], [10, 3, 10]);
+  assert.equal(new Set([...s.train, ...s.valid, ...s.unlabeled]).size, 68);
+  assert.deepEqual(makeClassSplits('imagenet', 1, labels, 2, f, null), s);
+  assert.throws(() => makeClassSplits('imagenet', 1, labels, 2, { train: 0.6, valid: 0.3, unlabeled: 0.2 }, null), /> 1/);
+});
