@@ -1,0 +1,273 @@
+// The search network ("supernet", darts-family.md §2): stem, `layers` search cells with
+// reductions at L/3 and 2L/3, global pooling and a linear classifier. The architecture
+// parameters are not module parameters: they live in `arch`, and forward() is functional in them.
+import * as t from '../torch/index.js';
+import type { Genotype } from './genotype.js';
+import { deriveDarts } from './derive.js';
+import { type Edge, MixedOp } from './mixed-op.js';
+import { ModuleList } from './module-list.js';
+import type { Stride } from './operations.js';
+import { nodeEdges, numEdges, PRIMITIVES } from './primitives.js';
+import { SearchCell } from './search-cell.js';
+
+/** Alphas [numEdges, numOps] per cell type (raw, pre-softmax); PC-DARTS adds betas [numEdges]. */
+export interface ArchParams {
+  normal: t.Tensor;
+  reduce: t.Tensor;
+  betasNormal?: t.Tensor;
+  betasReduce?: t.Tensor;
+}
+
+/** The same values as plain numbers (for genotype derivation and JSON). */
+export interface ArchValues {
+  normal: number[][];
+  reduce: number[][];
+  betasNormal?: number[];
+  betasReduce?: number[];
+}
+
+export type SearchSpace = 'darts' | 'pc-darts' | 'p-darts';
+
+export interface SearchNetworkConfig {
+  space: SearchSpace;
+  C: number;
+  numClasses: number;
+  layers: number;
+  steps?: number;
+  multiplier?: number;
+  stemMultiplier?: number;
+  inChannels?: number;
+  /** 'cifar': Conv3x3 → BN. 'imagenet': three stride-2 convs (PC-DARTS ImageNet search). */
+  stem?: 'cifar' | 'imagenet';
+  /** Alpha columns (ops per edge). */
+  numOps: number;
+  /** PC-DARTS edge normalisation (betas). */
+  edgeNormalization?: boolean;
+  makeEdge: (C: number, stride: Stride, index: number, reduction: boolean) => Edge;
+  derive: (arch: ArchValues) => Genotype;
+}
+
+/** 1e-3 · randn(shape), requiring grad, outside every scope. */
+export function initArchTensor(shape: readonly number[]): t.Tensor {
+  const a = t.scope(() => t.mul(t.randn(shape), 1e-3));
+  t.keep(a);
+  return a.requiresGrad_(true);
+}
+
+/** Concatenated per-node softmaxes of betas [numEdges]: node i's incoming edges sum to 1. */
+export function normalizeBetas(betas: t.Tensor, steps: number): t.Tensor {
+  return t.scope(() => {
+    const parts: t.Tensor[] = [];
+    for (let i = 0; i < steps; i++) {
+      const { start, count } = nodeEdges(i);
+      parts.push(t.softmax(t.narrow(betas, 0, start, count), 0));
+    }
+    return t.cat(parts, 0);
+  });
+}
+
+function rows(x: t.Tensor): number[][] {
+  const [r = 0, c = 0] = x.shape;
+  const flat = t.noGrad(() => t.scope(() => t.to(x, { dtype: 'float64', device: 'cpu' }).toArray()));
+  return Array.from({ length: r }, (_, i) => flat.slice(i * c, (i + 1) * c));
+}
+
+/** Reads architecture tensors into plain numbers. */
+export function archValues(arch: ArchParams): ArchValues {
+  const v: ArchValues = { normal: rows(arch.normal), reduce: rows(arch.reduce) };
+  if (arch.betasNormal)
+    v.betasNormal = t.scope(() => t.to(arch.betasNormal as t.Tensor, { dtype: 'float64', device: 'cpu' }).toArray());
+  if (arch.betasReduce)
+    v.betasReduce = t.scope(() => t.to(arch.betasReduce as t.Tensor, { dtype: 'float64', device: 'cpu' }).toArray());
+  return v;
+}
+
+export class SearchNetwork extends t.nn.Module {
+  readonly config: Readonly<Required<Omit<SearchNetworkConfig, 'makeEdge' | 'derive'>>>;
+  readonly stem: t.nn.Layer | null = null;
+  readonly stem0: t.nn.Layer | null = null;
+  readonly stem1: t.nn.Layer | null = null;
+  readonly cells: ModuleList<SearchCell>;
+  readonly classifier: t.nn.Linear;
+  /** The live architecture parameters (owned: disposed with the network). */
+  arch: ArchParams;
+  readonly #derive: (arch: ArchValues) => Genotype;
+
+  constructor(c: SearchNetworkConfig) {
+    super();
+    const cfg = {
+      space: c.space,
+      C: c.C,
+      numClasses: c.numClasses,
+      layers: c.layers,
+      steps: c.steps ?? 4,
+      multiplier: c.multiplier ?? 4,
+      stemMultiplier: c.stemMultiplier ?? 3,
+      inChannels: c.inChannels ?? 3,
+      stem: c.stem ?? 'cifar',
+      numOps: c.numOps,
+      edgeNormalization: c.edgeNormalization ?? false,
+    };
+    this.config = Object.freeze(cfg);
+    this.#derive = c.derive;
+    const { Conv2d, BatchNorm2d, ReLU, Sequential } = t.nn;
+    const cStem = cfg.stemMultiplier * cfg.C;
+    if (cfg.stem === 'cifar') {
+      this.stem = this.registerModule(
+        'stem',
+        new Sequential(new Conv2d(cfg.inChannels, cStem, 3, { padding: 1, bias: false }), new BatchNorm2d(cStem)),
+      );
+    } else {
+      const half = Math.floor(cStem / 2);
+      this.stem0 = this.registerModule(
+        'stem0',
+        new Sequential(
+          new Conv2d(cfg.inChannels, half, 3, { stride: 2, padding: 1, bias: false }),
+          new BatchNorm2d(half),
+          new ReLU(),
+          new Conv2d(half, cStem, 3, { stride: 2, padding: 1, bias: false }),
+          new BatchNorm2d(cStem),
+        ),
+      );
+      this.stem1 = this.registerModule(
+        'stem1',
+        new Sequential(new ReLU(), new Conv2d(cStem, cStem, 3, { stride: 2, padding: 1, bias: false }), new BatchNorm2d(cStem)),
+      );
+    }
+    let [cPrevPrev, cPrev, cCur] = [cStem, cStem, cfg.C];
+    let reductionPrev = cfg.stem === 'imagenet';
+    const cells: SearchCell[] = [];
+    for (let i = 0; i < cfg.layers; i++) {
+      const reduction = isReductionCell(i, cfg.layers);
+      if (reduction) cCur *= 2;
+      cells.push(
+        new SearchCell({
+          steps: cfg.steps,
+          multiplier: cfg.multiplier,
+          cPrevPrev,
+          cPrev,
+          C: cCur,
+          reduction,
+          reductionPrev,
+          makeEdge: (C, stride, index) => c.makeEdge(C, stride, index, reduction),
+        }),
+      );
+      reductionPrev = reduction;
+      [cPrevPrev, cPrev] = [cPrev, cfg.multiplier * cCur];
+    }
+    this.cells = this.registerModule('cells', new ModuleList(cells));
+    this.classifier = this.registerModule('classifier', new t.nn.Linear(cPrev, cfg.numClasses));
+    const e = numEdges(cfg.steps);
+    this.arch = { normal: initArchTensor([e, cfg.numOps]), reduce: initArchTensor([e, cfg.numOps]) };
+    if (cfg.edgeNormalization) {
+      this.arch.betasNormal = initArchTensor([e]);
+      this.arch.betasReduce = initArchTensor([e]);
+    }
+  }
+
+  /** The architecture tensors in the reference order: normal, reduce[, betasNormal, betasReduce]. */
+  archParameters(): t.Tensor[] {
+    const a = this.arch;
+    return [a.normal, a.reduce, ...(a.betasNormal ? [a.betasNormal] : []), ...(a.betasReduce ? [a.betasReduce] : [])];
+  }
+
+  /** Logits [N, numClasses]; `arch` may be any tensors of the right shapes (e.g. α ± ε·v). */
+  forward(x: t.Tensor, arch: ArchParams = this.arch): t.Tensor {
+    const { numOps, edgeNormalization, steps } = this.config;
+    const e = numEdges(steps);
+    for (const [name, a] of [
+      ['normal', arch.normal],
+      ['reduce', arch.reduce],
+    ] as const) {
+      const s = a.shape;
+      if (s.length !== 2 || s[0] !== e || s[1] !== numOps) {
+        throw new RangeError(`SearchNetwork.forward: arch.${name} must be [${e}, ${numOps}], got [${s}]`);
+      }
+    }
+    if (edgeNormalization && (!arch.betasNormal || !arch.betasReduce)) {
+      throw new RangeError('SearchNetwork.forward: this space needs arch.betasNormal and arch.betasReduce');
+    }
+    return t.scope(() => {
+      const wNormal = t.softmax(arch.normal, -1);
+      const wReduce = t.softmax(arch.reduce, -1);
+      const bNormal = edgeNormalization ? normalizeBetas(arch.betasNormal as t.Tensor, steps) : null;
+      const bReduce = edgeNormalization ? normalizeBetas(arch.betasReduce as t.Tensor, steps) : null;
+      let s0: t.Tensor;
+      let s1: t.Tensor;
+      if (this.stem) {
+        s0 = s1 = this.stem.forward(x);
+      } else {
+        s0 = (this.stem0 as t.nn.Layer).forward(x);
+        s1 = (this.stem1 as t.nn.Layer).forward(s0);
+      }
+      for (const cell of this.cells.items) {
+        const out = cell.reduction ? cell.forward(s0, s1, wReduce, bReduce) : cell.forward(s0, s1, wNormal, bNormal);
+        [s0, s1] = [s1, out];
+      }
+      return this.classifier.forward(t.flatten(t.adaptiveAvgPool2d(s1, 1), 1));
+    });
+  }
+
+  /** The genotype this space's rule derives from the current architecture values. */
+  genotype(arch: ArchParams = this.arch): Genotype {
+    return this.#derive(archValues(arch));
+  }
+
+  /** Copies values into the live architecture tensors (shapes must match). */
+  loadArch(values: ArchValues): void {
+    const pairs: [t.Tensor | undefined, number[][] | number[] | undefined][] = [
+      [this.arch.normal, values.normal],
+      [this.arch.reduce, values.reduce],
+      [this.arch.betasNormal, values.betasNormal],
+      [this.arch.betasReduce, values.betasReduce],
+    ];
+    t.noGrad(() =>
+      t.scope(() => {
+        for (const [dst, src] of pairs) {
+          if (!dst || !src) continue;
+          const flat = (src as (number | number[])[]).flat();
+          t.copyInPlace(dst, t.tensor(flat, dst.shape, { dtype: dst.dtype }));
+        }
+      }),
+    );
+  }
+
+  /** Sets P-DARTS's dropout rate after every stride-1 skip (no effect on other spaces). */
+  setSkipDropRate(p: number): void {
+    for (const cell of this.cells.items) for (const e of cell.ops.items) if (e instanceof MixedOp) e.setSkipDropRate(p);
+  }
+
+  override dispose(): void {
+    super.dispose();
+    t.disposeAll(this.arch);
+  }
+}
+
+/** Cells L/3 and 2L/3 (integer division) are reduction cells. */
+export function isReductionCell(i: number, layers: number): boolean {
+  return i === Math.floor(layers / 3) || i === Math.floor((2 * layers) / 3);
+}
+
+export interface DartsSupernetOptions {
+  C?: number;
+  numClasses?: number;
+  layers?: number;
+  inChannels?: number;
+  steps?: number;
+}
+
+/** DARTS (quark0/darts model_search.py): C=16, 8 cells, 10 classes by default. */
+export function createDartsSupernet(o: DartsSupernetOptions = {}): SearchNetwork {
+  return new SearchNetwork({
+    space: 'darts',
+    C: o.C ?? 16,
+    numClasses: o.numClasses ?? 10,
+    layers: o.layers ?? 8,
+    steps: o.steps ?? 4,
+    multiplier: o.steps ?? 4, // every intermediate node is concatenated into the cell output
+    inChannels: o.inChannels ?? 3,
+    numOps: PRIMITIVES.length,
+    makeEdge: (C, stride) => new MixedOp(C, stride),
+    derive: (a) => deriveDarts(a.normal, a.reduce),
+  });
+}
