@@ -1,0 +1,136 @@
+// `lbt report`: run directories → Markdown tables and one self-contained HTML page (inline SVG and
+// CSS, no scripts, no external URLs).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { RunDirError, type RunData, isRunDir, readRun } from '../train/run-dir.js';
+import type { GenotypeJson } from '../train/run-types.js';
+import { curvesSpec, heatmapSpec, renderSvg, searchStatsSpec } from './charts.js';
+import { buildTables, type ResultTable, rowCells, TABLE_NOTE, tableHeaders, tablesMarkdown, toEntry } from './table.js';
+
+/** Draws both cells of a genotype as one SVG (the CLI passes `lbt genotype draw`'s renderer: src/nas + @viz-js/viz). */
+export type GenotypeDrawer = (genotype: GenotypeJson, title: string) => string | Promise<string>;
+
+export interface ReportOptions {
+  title?: string;
+  drawGenotype?: GenotypeDrawer;
+  /** Leave the charts out (tables only): fast, for many runs. */
+  noCharts?: boolean;
+}
+
+export interface Report {
+  markdown: string;
+  html: string;
+  tables: ResultTable[];
+  runs: RunData[];
+}
+
+/**
+ * Expands the paths given to `lbt report`: a run directory is taken as is; any other directory is
+ * searched one level down for run directories (e.g. an experiment's seed-N runs).
+ */
+export function findRunDirs(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    const abs = resolve(p);
+    if (!existsSync(abs)) throw new RunDirError(abs, 'does not exist');
+    if (isRunDir(abs)) {
+      out.push(abs);
+      continue;
+    }
+    const subs = statSync(abs).isDirectory()
+      ? readdirSync(abs)
+          .sort()
+          .map((n) => join(abs, n))
+          .filter(isRunDir)
+      : [];
+    if (subs.length === 0) throw new RunDirError(abs, 'is not a run directory and holds none (no run.json)');
+    out.push(...subs);
+  }
+  return [...new Set(out)];
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** An SVG made inline-safe: no XML prolog, no namespace URLs (HTML5 knows inline <svg>). */
+export function inlineSvg(svg: string): string {
+  return svg
+    .replace(/<\?xml[^>]*\?>/g, '')
+    .replace(/<!DOCTYPE[^>]*>/gi, '')
+    .replace(/\s+xmlns(:\w+)?="[^"]*"/g, '');
+}
+
+function tableHtml(t: ResultTable): string {
+  const h = tableHeaders(t)
+    .map((c) => `<th>${escapeHtml(c)}</th>`)
+    .join('');
+  const rows = t.rows
+    .map(
+      (r) =>
+        `<tr>${rowCells(t, r)
+          .map((c) => `<td>${escapeHtml(c)}</td>`)
+          .join('')}</tr>`,
+    )
+    .join('\n');
+  const dev = t.devices.length ? ` Device: ${escapeHtml(t.devices.join('; '))}.` : '';
+  return `<h2>${escapeHtml(t.title)}</h2>\n<table><thead><tr>${h}</tr></thead><tbody>\n${rows}\n</tbody></table>\n<p class="note">${escapeHtml(TABLE_NOTE)}${dev}</p>`;
+}
+
+function genotypeText(g: GenotypeJson): string {
+  const cell = (c: GenotypeJson['normal']) => c.map(([op, i]) => `${op}←${i}`).join(', ');
+  return `normal: ${cell(g.normal)}\nreduce: ${cell(g.reduce)}`;
+}
+
+async function runSection(run: RunData, label: string, o: ReportOptions): Promise<string> {
+  const s = run.summary;
+  const parts: string[] = [
+    `<section><h2>${escapeHtml(basename(run.dir))}: ${escapeHtml(label)}</h2>`,
+    `<p class="meta">${escapeHtml(
+      `${s.kind} run, ${s.status}, ${(s.wallSeconds / 3600).toFixed(2)} h on ${s.deviceName ?? s.device}` +
+        `${s.sessions > 1 ? `, ${s.sessions} sessions` : ''}${s.gitRev ? `, rev ${s.gitRev.slice(0, 10)}` : ''}` +
+        `${run.result ? `; test error ${run.result.testError.toFixed(2)}%, ${run.result.paramsM.toFixed(2)} M params` : ''}`,
+    )}${s.error ? `<br><b>error:</b> ${escapeHtml(s.error)}` : ''}</p>`,
+  ];
+  const g = run.genotype ?? run.result?.genotype ?? run.snapshots.at(-1)?.genotype ?? null;
+  if (g) {
+    parts.push(`<pre>${escapeHtml(genotypeText(g))}</pre>`);
+    if (o.drawGenotype) parts.push(`<figure class="cells">${inlineSvg(await o.drawGenotype(g, label))}</figure>`);
+  }
+  if (!o.noCharts) {
+    const specs = [
+      curvesSpec(run.metrics),
+      searchStatsSpec(run.metrics),
+      ...(run.snapshots.length ? [heatmapSpec(run.snapshots, 'normal'), heatmapSpec(run.snapshots, 'reduce')] : []),
+    ].filter((x) => x !== null);
+    const svgs = await Promise.all(specs.map((sp) => renderSvg(sp)));
+    parts.push(`<div class="row">${svgs.map((svg) => `<figure>${inlineSvg(svg)}</figure>`).join('\n')}</div>`);
+  }
+  parts.push('</section>');
+  return parts.join('\n');
+}
+
+const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1400px;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
+th:first-child,td:first-child{text-align:left}thead{background:#f3f3f3}.note,.meta{color:#555;font-size:12px}
+section{border-top:1px solid #ddd;margin-top:2em}.row{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
+figure{margin:0}.cells svg{max-width:100%;height:auto}pre{background:#f7f7f7;padding:.5em;overflow-x:auto}`;
+
+/** Reads the runs and builds the Markdown tables and the HTML page. */
+export async function buildReport(paths: readonly string[], o: ReportOptions = {}): Promise<Report> {
+  const runs = findRunDirs(paths).map((d) => readRun(d));
+  const entries = runs.map(toEntry);
+  const tables = buildTables(entries);
+  const title = o.title ?? 'lbt report';
+  const markdown = `# ${title}\n\n${tablesMarkdown(tables)}`;
+  const sections: string[] = [];
+  for (const e of entries) sections.push(await runSection(e.run, e.label, o)); // one at a time: bounded memory
+  const html = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${CSS}</style></head>
+<body><h1>${escapeHtml(title)}</h1>
+${tables.map(tableHtml).join('\n')}
+${sections.join('\n')}
+</body></html>
+`;
+  return { markdown, html, tables, runs };
+}

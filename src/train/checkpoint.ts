@@ -1,0 +1,209 @@
+// Checkpoints: named tensors (weights, architecture parameters, optimizer buffers) in one
+// safetensors file, with the JSON metadata that makes it resumable in its header, and a SHA-256
+// of the tensor data so that a corrupt file is refused rather than half-loaded.
+// Written atomically (atomic.ts); the previous checkpoint can be kept as checkpoint.prev.
+import { createHash } from 'node:crypto';
+import { existsSync, linkSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import * as t from '../torch/index.js';
+import type { OptimizerState } from '../torch/optim/optimizer.js';
+import { tempPathFor, writeFileAtomic } from './atomic.js';
+
+export const CHECKPOINT_FORMAT = 1 as const;
+const META_KEY = 'lbt';
+const OPTIM_PREFIX = 'optim/';
+
+/** A checkpoint that cannot be read: names the file and what is wrong with it. */
+export class CheckpointError extends Error {
+  constructor(
+    readonly path: string,
+    what: string,
+  ) {
+    super(`checkpoint ${path}: ${what}`);
+    this.name = 'CheckpointError';
+  }
+}
+
+/** What the caller puts in a checkpoint besides tensors. All fields are plain JSON. */
+export interface CheckpointMeta {
+  kind: 'search' | 'train';
+  /** The resolved config of the run. */
+  config: unknown;
+  /** Epoch in progress (0-based; within the stage for P-DARTS) and steps done in it. */
+  epoch: number;
+  stepInEpoch: number;
+  /** Global optimisation steps done. */
+  step: number;
+  /** P-DARTS stage (0-based). */
+  stage?: number;
+  /** libtorch's CPU generator state, base64 (captureRng()). */
+  rng: string;
+  /** Data-iterator positions, opaque to the checkpoint (e.g. {train: {epoch, cursor, permSeed}}). */
+  dataIterators?: unknown;
+  /** Anything else the loop needs to continue (P-DARTS ops still on, best accuracy...). */
+  extra?: Record<string, unknown>;
+}
+
+/** The optimizer's scalars as stored in the header; its tensors live under optim/<name>/<key>. */
+interface StoredOptimizer {
+  kind: OptimizerState['kind'];
+  step: number;
+  lr: number;
+  counts?: number[];
+  tensors: string[];
+}
+
+interface StoredMeta extends CheckpointMeta {
+  format: typeof CHECKPOINT_FORMAT;
+  savedAt: string;
+  optimizers: Record<string, StoredOptimizer>;
+  /** SHA-256 over the tensors' names, dtypes, shapes and bytes, in name order. */
+  sha256: string;
+}
+
+export interface Checkpoint {
+  /** Model tensors by name, e.g. "teacher/cells.0.ops.3.weight", "arch/alphas_normal". */
+  tensors: Map<string, t.Tensor>;
+  /** Optimizer states by role ("weights", "arch", "student"). */
+  optimizers: Record<string, OptimizerState>;
+  meta: CheckpointMeta;
+}
+
+export interface LoadedCheckpoint extends Checkpoint {
+  savedAt: string;
+}
+
+/** libtorch's RNG state as base64, for CheckpointMeta.rng. */
+export function captureRng(): string {
+  return Buffer.from(t.getRngState()).toString('base64');
+}
+
+export function restoreRng(b64: string): void {
+  t.setRngState(new Uint8Array(Buffer.from(b64, 'base64')));
+}
+
+/** Prefixes every name of `group` with `prefix/` (e.g. namespaced('teacher', params)). */
+export function namespaced(prefix: string, group: ReadonlyMap<string, t.Tensor>): Map<string, t.Tensor> {
+  return new Map([...group].map(([k, v]) => [`${prefix}/${k}`, v]));
+}
+
+/** The tensors of `all` whose name starts with `prefix/`, with the prefix removed. */
+export function ungroup(prefix: string, all: ReadonlyMap<string, t.Tensor>): Map<string, t.Tensor> {
+  const p = `${prefix}/`;
+  return new Map([...all].filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v]));
+}
+
+function digest(named: ReadonlyMap<string, t.Tensor>): string {
+  const h = createHash('sha256');
+  for (const name of [...named.keys()].sort()) {
+    const x = named.get(name)!;
+    const d = x.data();
+    h.update(`${name}\0${x.dtype}\0${x.shape.join(',')}\0`);
+    h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  }
+  return h.digest('hex');
+}
+
+/** The path where the previous checkpoint is kept: checkpoint.safetensors → checkpoint.prev.safetensors. */
+export function previousPath(path: string): string {
+  const b = basename(path);
+  const dot = b.lastIndexOf('.');
+  return join(dirname(path), dot > 0 ? `${b.slice(0, dot)}.prev${b.slice(dot)}` : `${b}.prev`);
+}
+
+export interface SaveOptions {
+  /** Keep the checkpoint being replaced at previousPath(path) (default true). */
+  keepPrevious?: boolean;
+  /** Fault injection for tests: runs after the new file is complete, before it replaces the old one. */
+  beforeRename?: () => void;
+}
+
+/**
+ * Writes a checkpoint atomically: the new file is complete and fsynced before it replaces `path`,
+ * so a crash at any point leaves the previous checkpoint (or none), never a partial one.
+ */
+export function saveCheckpoint(path: string, c: Checkpoint, o: SaveOptions = {}): void {
+  const all = new Map(c.tensors);
+  for (const k of all.keys())
+    if (k.startsWith(OPTIM_PREFIX)) throw new CheckpointError(path, `tensor name "${k}" uses the reserved prefix optim/`);
+  const optimizers: Record<string, StoredOptimizer> = {};
+  for (const [role, s] of Object.entries(c.optimizers)) {
+    const names: string[] = [];
+    for (const [k, v] of s.tensors) {
+      const n = `${OPTIM_PREFIX}${role}/${k}`;
+      all.set(n, v);
+      names.push(k);
+    }
+    optimizers[role] = { kind: s.kind, step: s.step, lr: s.lr, ...(s.counts && { counts: [...s.counts] }), tensors: names };
+  }
+  const meta: StoredMeta = {
+    ...c.meta,
+    format: CHECKPOINT_FORMAT,
+    savedAt: new Date().toISOString(),
+    optimizers,
+    sha256: digest(all),
+  };
+  const bytes = t.encodeSafetensors(all, { [META_KEY]: JSON.stringify(meta) });
+  const prev = previousPath(path);
+  writeFileAtomic(path, bytes, {
+    beforeRename: () => {
+      o.beforeRename?.();
+      if (o.keepPrevious === false || !existsSync(path)) return;
+      // keep the old file under its .prev name without a moment where `path` is missing
+      const link = tempPathFor(prev);
+      linkSync(path, link);
+      renameSync(link, prev);
+    },
+  });
+}
+
+/** Reads and verifies a checkpoint. The caller owns (and disposes) the returned tensors. */
+export function loadCheckpoint(path: string): LoadedCheckpoint {
+  let buf: Uint8Array;
+  try {
+    // a plain Uint8Array, not a Buffer: decodeSafetensors slices it, and Buffer#slice is a view on a shared pool
+    buf = new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new CheckpointError(path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let decoded: t.Decoded;
+  try {
+    decoded = t.decodeSafetensors(buf, path);
+  } catch (e) {
+    throw new CheckpointError(path, `corrupt or truncated (${(e as Error).message})`);
+  }
+  const all = decoded.tensors;
+  const fail = (what: string): never => {
+    for (const x of all.values()) x.dispose();
+    const p = previousPath(path);
+    throw new CheckpointError(path, existsSync(p) ? `${what}; the previous checkpoint is ${p}` : what);
+  };
+  let meta: StoredMeta;
+  try {
+    meta = JSON.parse(decoded.metadata[META_KEY] ?? '') as StoredMeta;
+  } catch {
+    return fail('no lbt metadata in the header (not an lbt checkpoint?)');
+  }
+  if (meta.format !== CHECKPOINT_FORMAT) return fail(`format ${meta.format} is not ${CHECKPOINT_FORMAT}`);
+  if (digest(all) !== meta.sha256) return fail('tensor data does not match its SHA-256 (corrupt)');
+  const optimizers: Record<string, OptimizerState> = {};
+  for (const [role, s] of Object.entries(meta.optimizers)) {
+    const tensors = new Map<string, t.Tensor>();
+    for (const k of s.tensors) {
+      const n = `${OPTIM_PREFIX}${role}/${k}`;
+      const x = all.get(n);
+      if (!x) return fail(`optimizer ${role}: tensor ${n} is missing`);
+      tensors.set(k, x);
+      all.delete(n);
+    }
+    optimizers[role] = { kind: s.kind, step: s.step, lr: s.lr, tensors, ...(s.counts && { counts: s.counts }) };
+  }
+  const { format: _f, savedAt, optimizers: _o, sha256: _s, ...rest } = meta;
+  return { tensors: all, optimizers, meta: rest, savedAt };
+}
+
+/** Removes a checkpoint and its kept previous one (e.g. after a run completes, if asked to). */
+export function removeCheckpoint(path: string): void {
+  rmSync(path, { force: true });
+  rmSync(previousPath(path), { force: true });
+}

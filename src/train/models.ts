@@ -1,0 +1,68 @@
+// Builds the teacher supernet and the student from a search config, and views them as the
+// functions the LBT math expects (src/lbt/types.ts).
+import { netFromModule, teacherFromModule, type Net, type TeacherNet } from '../lbt/index.js';
+import { type EdgeOps, createPdartsSupernet } from '../nas/p-darts.js';
+import { createPcDartsSupernet } from '../nas/pc-darts.js';
+import { type ArchParams, createDartsSupernet, type SearchNetwork } from '../nas/supernet.js';
+import { type ResNet, resnet18, resnet50 } from '../students/resnet.js';
+import type { Tensor } from '../torch/index.js';
+import type { SearchConfig } from './config.js';
+
+export interface DataShape {
+  classes: number;
+  channels: number;
+}
+
+/** The arch list order of SearchNetwork.archParameters() back into ArchParams. */
+export function archFromList(list: readonly Tensor[]): ArchParams {
+  const [normal, reduce, betasNormal, betasReduce] = list as Tensor[];
+  return {
+    normal: normal as Tensor,
+    reduce: reduce as Tensor,
+    ...(betasNormal && betasReduce ? { betasNormal, betasReduce } : {}),
+  };
+}
+
+export interface PdartsStage {
+  layers: number;
+  opsNormal: EdgeOps;
+  opsReduce: EdgeOps;
+  skipDropRate: number;
+}
+
+/** The teacher supernet of the configured space (a P-DARTS stage needs its op lists). */
+export function buildSupernet(cfg: SearchConfig, data: DataShape, stage?: PdartsStage): SearchNetwork {
+  const s = cfg.supernet;
+  const common = { C: s.channels, numClasses: data.classes, inChannels: data.channels };
+  switch (cfg.method) {
+    case 'darts':
+      return createDartsSupernet({ ...common, layers: s.layers, steps: s.steps });
+    case 'pc-darts':
+      return createPcDartsSupernet({ ...common, layers: s.layers, k: s.pcK, stem: s.stem });
+    case 'p-darts':
+      return createPdartsSupernet({
+        ...common,
+        layers: stage?.layers ?? s.layers,
+        maxSkip: cfg.pdarts.maxSkip,
+        ...(stage ? { opsNormal: stage.opsNormal, opsReduce: stage.opsReduce, skipDropRate: stage.skipDropRate } : {}),
+      });
+  }
+}
+
+export function buildStudent(cfg: SearchConfig, data: DataShape): ResNet {
+  const o = {
+    numClasses: data.classes,
+    inChannels: data.channels,
+    width: cfg.student.width,
+    ...(cfg.student.blocks ? { blocks: cfg.student.blocks as [number, number, number, number] } : {}),
+  };
+  return cfg.student.arch === 'resnet50' ? resnet50(o) : resnet18(o);
+}
+
+export function teacherNet(sup: SearchNetwork): TeacherNet {
+  return teacherFromModule(sup, sup.archParameters(), (x, a) => sup.forward(x, archFromList(a)));
+}
+
+export function studentNet(student: ResNet): Net {
+  return netFromModule(student);
+}

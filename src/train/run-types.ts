@@ -1,0 +1,176 @@
+// What a run directory holds, in one place: the search loop writes exactly these records (through
+// run-dir.ts) and `lbt report` reads exactly these. Plain JSON data; no tensors.
+//
+//   RUN/
+//     run.json                 RunSummary: kind, status, timings, device, git revision, label
+//     config.json              the resolved config (SearchConfig or TrainConfig), as parsed
+//     splits.json              Splits: example indices of each subset
+//     metrics.jsonl            one MetricsRecord per line (step and epoch records, in order)
+//     genotypes/epoch-NNN.json ArchSnapshot after each search epoch (P-DARTS: stage-S-epoch-NNN.json)
+//     genotype.json            the final GenotypeJson of a search
+//     result.json              RunResult: test error and parameter count of a trained network
+//     checkpoint.safetensors   the last checkpoint (checkpoint.ts), checkpoint.prev.safetensors before it
+
+export const RUN_FORMAT = 1 as const;
+
+export const RUN_FILES = Object.freeze({
+  summary: 'run.json',
+  config: 'config.json',
+  splits: 'splits.json',
+  metrics: 'metrics.jsonl',
+  genotypes: 'genotypes',
+  genotype: 'genotype.json',
+  result: 'result.json',
+  checkpoint: 'checkpoint.safetensors',
+  checkpointPrev: 'checkpoint.prev.safetensors',
+});
+
+export type RunKind = 'search' | 'train';
+export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
+
+/** run.json. Times are ISO strings; durations are seconds summed over every resumed session. */
+export interface RunSummary {
+  format: typeof RUN_FORMAT;
+  kind: RunKind;
+  status: RunStatus;
+  /** Row label for report tables, e.g. "LBT(RN18,DARTS-2nd)"; derived from the config when absent. */
+  label?: string;
+  /** Preset the run came from, if any. */
+  preset?: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  /** Wall-clock seconds the run has been running, over all sessions (resumes add up). */
+  wallSeconds: number;
+  /** Seconds per phase ("search", "retrain", "test", "data"...), summed over sessions. */
+  phaseSeconds: Record<string, number>;
+  /** Number of sessions: 1 + resumes. */
+  sessions: number;
+  device: string;
+  /** Human-readable device, e.g. "2-core x86_64 CPU" or "NVIDIA H100". */
+  deviceName?: string;
+  gitRev: string | null;
+  host: string;
+  node: string;
+  command?: string[];
+  /** For a train run: the search run whose genotype it trains (its search cost is counted). */
+  searchRun?: string;
+  /** Why the run failed or stopped (e.g. "loss is NaN at epoch 3 step 120"). */
+  error?: string;
+}
+
+/** splits.json: indices into the named source set of each subset (unlabeled: into its own source). */
+export interface Splits {
+  train: number[];
+  val: number[];
+  unlabeled?: number[];
+  test?: number[];
+  [name: string]: number[] | undefined;
+}
+
+/** Loss and accuracy (accuracy as a fraction in [0, 1]). */
+export interface LossAcc {
+  loss: number;
+  acc: number;
+}
+
+/** A model's numbers at one point: train (running mean over the epoch or the logging window) and validation. */
+export interface ModelMetrics {
+  train?: LossAcc;
+  val?: LossAcc;
+}
+
+export interface StepRecord {
+  kind: 'step';
+  /** 0-based epoch (within the stage for P-DARTS). */
+  epoch: number;
+  /** Global optimisation steps done so far (monotone over the whole run, across stages). */
+  step: number;
+  stage?: number;
+  lr: number;
+  teacher: ModelMetrics;
+  student?: ModelMetrics;
+  /** Fraction of unlabeled examples where the student's argmax equals the teacher's. */
+  agreement?: number;
+  /** Accuracy of the teacher's pseudo-labels, where D_u's labels are known. */
+  pseudoAcc?: number;
+  /** Seconds since the run started (this session's start plus earlier sessions). */
+  time: number;
+}
+
+export interface EpochRecord {
+  kind: 'epoch';
+  epoch: number;
+  step: number;
+  stage?: number;
+  lr: number;
+  teacher: ModelMetrics;
+  student?: ModelMetrics;
+  agreement?: number;
+  pseudoAcc?: number;
+  /** Mean entropy (nats) of softmax(alpha) over the edges, per cell type. */
+  alphaEntropy?: { normal: number; reduce: number };
+  /** Skip-connects in the normal cell of the current genotype. */
+  skipConnects?: number;
+  /** Wall seconds of this epoch, and the part spent waiting for data. */
+  seconds: number;
+  dataSeconds?: number;
+  time: number;
+}
+
+/** Written when the run ends or is stopped with a reason (also repeated in run.json). */
+export interface EventRecord {
+  kind: 'event';
+  step: number;
+  event: 'start' | 'resume' | 'stage' | 'nan' | 'stop' | 'done';
+  message?: string;
+  time: number;
+}
+
+export type MetricsRecord = StepRecord | EpochRecord | EventRecord;
+
+/**
+ * A gene: [operation, input state]. GenotypeJson is the genotype file of src/nas/genotype.ts
+ * (`toGenotypeFile(g)`), so genotype.json can be passed to `lbt train --genotype`.
+ */
+export type GeneJson = readonly [op: string, input: number];
+export interface GenotypeJson {
+  format?: string;
+  version?: number;
+  name?: string;
+  normal: readonly GeneJson[];
+  normalConcat?: readonly number[];
+  reduce: readonly GeneJson[];
+  reduceConcat?: readonly number[];
+}
+
+/**
+ * genotypes/epoch-NNN.json: the genotype and the architecture weights after one epoch.
+ * weights are softmax(alpha) per edge (rows) over `ops` (columns). For P-DARTS, where the ops
+ * left on differ per edge, `edgeOps[i]` names the columns of row i instead.
+ */
+export interface ArchSnapshot {
+  epoch: number;
+  stage?: number;
+  step: number;
+  genotype: GenotypeJson;
+  ops: readonly string[];
+  edgeOps?: { normal: readonly (readonly string[])[]; reduce: readonly (readonly string[])[] };
+  weights: { normal: readonly (readonly number[])[]; reduce: readonly (readonly number[])[] };
+  /** PC-DARTS edge normalisation: softmax(beta) per node, flattened to one value per edge. */
+  betas?: { normal: readonly number[]; reduce: readonly number[] };
+}
+
+/** result.json of a trained network (`lbt train`, or the retrain after a search). */
+export interface RunResult {
+  /** Top-1 test error in percent. */
+  testError: number;
+  /** Top-5 test error in percent (ImageNet). */
+  top5Error?: number;
+  /** Parameters without the auxiliary head, in millions (reference count_parameters_in_MB). */
+  paramsM: number;
+  testExamples: number;
+  epochs: number;
+  /** The genotype that was trained (so a train run dir stands alone). */
+  genotype?: GenotypeJson;
+}

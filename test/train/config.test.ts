@@ -1,0 +1,196 @@
+// The search/retrain config: reference defaults, per-method defaults, strictness, error messages
+// naming key and source, YAML/JSON files, --set overrides, presets and the smoke overlay.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { METHOD_DEFAULTS, SearchConfig, TrainConfig } from '../../src/train/config.js';
+import { ConfigError, deepMerge, parseSet } from '../../src/train/config-load.js';
+import { describeOptions, formatOptions } from '../../src/train/config-help.js';
+import { listPresets, loadSearchConfig, loadTrainConfig } from '../../src/train/presets.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lbt-config-'));
+function file(name: string, text: string): string {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+test('search defaults are the DARTS reference values (darts-family.md §3, paper §4.2)', () => {
+  const c = loadSearchConfig();
+  assert.equal(c.method, 'darts');
+  assert.equal(c.epochs, 50);
+  assert.equal(c.batchSize, 64);
+  assert.equal(c.seed, 2);
+  assert.equal(c.lambda, 1);
+  assert.equal(c.gamma, 1);
+  assert.equal(c.weights.lr, 0.025);
+  assert.equal(c.weights.lrMin, 0.001);
+  assert.equal(c.weights.momentum, 0.9);
+  assert.equal(c.weights.weightDecay, 3e-4);
+  assert.equal(c.weights.gradClip, 5);
+  assert.equal(c.arch.lr, 3e-4);
+  assert.deepEqual(c.arch.betas, [0.5, 0.999]);
+  assert.equal(c.arch.weightDecay, 1e-3);
+  assert.deepEqual(c.supernet, { channels: 16, layers: 8, steps: 4, multiplier: 4, stemMultiplier: 3, stem: 'cifar', pcK: 4 });
+  assert.deepEqual(c.pdarts, { layers: [5, 11, 17], opsKept: [5, 3, 1], dropout: [0, 0.4, 0.7], maxSkip: 2 });
+  assert.equal(c.archWarmupEpochs, 0);
+  assert.equal(c.retrain, null);
+  assert.deepEqual(c, SearchConfig.parse({}), 'no layer: the schema defaults alone');
+});
+
+test('per-method defaults: PC-DARTS batch 256, lr 0.1 to 0, arch 6e-4, warm-up 15; P-DARTS batch 96, first order', () => {
+  const pc = loadSearchConfig({ sets: ['method=pc-darts'] });
+  assert.equal(pc.batchSize, 256);
+  assert.equal(pc.weights.lr, 0.1);
+  assert.equal(pc.weights.lrMin, 0);
+  assert.equal(pc.arch.lr, 6e-4);
+  assert.equal(pc.archWarmupEpochs, 15);
+  assert.equal(pc.order, 'first');
+  assert.equal(pc.weights.momentum, 0.9, 'untouched keys keep the schema default');
+  const pd = loadSearchConfig({ sets: ['method=p-darts'] });
+  assert.equal(pd.batchSize, 96);
+  assert.equal(pd.arch.lr, 6e-4);
+  assert.equal(pd.arch.gradClip, 5);
+  assert.equal(pd.order, 'first');
+  assert.equal(pd.epochs, 25);
+  assert.equal(pd.archWarmupEpochs, 10);
+  // the user's values win over the method's
+  assert.equal(loadSearchConfig({ sets: ['method=pc-darts', 'batchSize=32'] }).batchSize, 32);
+  assert.equal(Object.keys(METHOD_DEFAULTS).length, 3);
+});
+
+test('retrain defaults: CIFAR 20 cells C=36 batch 96 600 epochs; ImageNet 14 cells C=48 label smoothing 0.1', () => {
+  const c = loadTrainConfig();
+  assert.deepEqual(
+    [c.layers, c.channels, c.batchSize, c.epochs, c.lr, c.lrMin, c.auxWeight, c.cutoutLength, c.dropPath, c.gradClip],
+    [20, 36, 96, 600, 0.025, 0, 0.4, 16, 0.2, 5],
+  );
+  assert.equal(c.cutout, true);
+  const i = loadTrainConfig({ sets: ['dataset.name=imagenet'] });
+  assert.deepEqual([i.layers, i.channels, i.labelSmoothing, i.epochs, i.dropPath], [14, 48, 0.1, 250, 0]);
+  assert.equal(loadTrainConfig({ sets: ['dataset.name=imagenet', 'layers=12'] }).layers, 12);
+  assert.deepEqual(c, TrainConfig.parse({}));
+});
+
+test('an unknown key is an error naming the dotted key and the file', () => {
+  const f = file('unknown.yaml', 'student:\n  arch: resnet18\n  widht: 0.5\n');
+  assert.throws(
+    () => loadSearchConfig({ file: f }),
+    (e: unknown) => e instanceof ConfigError && e.message === `${f}: student.widht: unknown key`,
+  );
+  assert.throws(() => loadSearchConfig({ sets: ['epoch=3'] }), /^ConfigError: --set: epoch: unknown key$/);
+});
+
+test('a wrong type is an error naming the key and the file it came from', () => {
+  const f = file('wrong.json', JSON.stringify({ batchSize: 'big', weights: { lr: 0.1 } }));
+  assert.throws(
+    () => loadSearchConfig({ file: f, sets: ['weights.lr=0.2'] }),
+    (e: unknown) => e instanceof ConfigError && e.source === f && e.key === 'batchSize' && /expected number/.test(e.message),
+  );
+  const g = file('enum.yaml', 'method: enas\n');
+  assert.throws(() => loadSearchConfig({ file: g }), new RegExp(`${g}: method: Invalid option`));
+  // the --set that overrode a file value is the source named
+  const h = file('ok.yaml', 'epochs: 3\n');
+  assert.throws(() => loadSearchConfig({ file: h, sets: ['epochs=-1'] }), /^ConfigError: --set: epochs: /);
+  assert.throws(() => loadSearchConfig({ sets: ['student.blocks=[1,1,1]'] }), /--set: student\.blocks: /);
+});
+
+test('YAML and JSON files give the same config', () => {
+  const y = file('a.yaml', 'method: pc-darts\nlambda: 0.5\nstudent:\n  arch: resnet50\ndataset:\n  name: cifar100\n');
+  const j = file(
+    'a.json',
+    JSON.stringify({ method: 'pc-darts', lambda: 0.5, student: { arch: 'resnet50' }, dataset: { name: 'cifar100' } }),
+  );
+  const a = loadSearchConfig({ file: y });
+  assert.deepEqual(a, loadSearchConfig({ file: j }));
+  assert.equal(a.student.arch, 'resnet50');
+  assert.equal(a.lambda, 0.5);
+  assert.equal(a.batchSize, 256, 'the method in the file selects its defaults');
+  assert.throws(() => loadSearchConfig({ file: file('bad.yaml', 'a: [1, 2\n') }), /bad\.yaml: not valid YAML/);
+  assert.throws(() => loadSearchConfig({ file: file('list.yaml', '- 1\n- 2\n') }), /list\.yaml: the top level must be a mapping/);
+  assert.throws(() => loadSearchConfig({ file: join(tmp, 'missing.yaml') }), /missing\.yaml: cannot read: ENOENT/);
+});
+
+test('--set: dotted keys, JSON values where they parse, strings otherwise, later sets win', () => {
+  assert.deepEqual(parseSet('student.arch=resnet50'), { student: { arch: 'resnet50' } });
+  assert.deepEqual(parseSet('arch.betas=[0.9,0.99]'), { arch: { betas: [0.9, 0.99] } });
+  assert.deepEqual(parseSet('dataset.dir=/x=y'), { dataset: { dir: '/x=y' } });
+  assert.throws(() => parseSet('nokey'), /--set: nokey: expected key=value/);
+  assert.throws(() => parseSet('a..b=1'), /empty segment/);
+  const c = loadSearchConfig({ sets: ['student.arch=resnet50', 'lbt=false', 'retrain={"epochs":2}', 'epochs=7', 'epochs=8'] });
+  assert.equal(c.student.arch, 'resnet50');
+  assert.equal(c.lbt, false);
+  assert.equal(c.epochs, 8);
+  assert.equal(c.retrain?.epochs, 2);
+  assert.equal(c.retrain?.channels, 36, 'a retrain section is filled with the retrain defaults');
+  assert.deepEqual(deepMerge({ a: { b: 1, c: 2 } }, { a: { c: 3 } }), { a: { b: 1, c: 3 } });
+});
+
+test('cross-field checks: ablations need lbt, P-DARTS lists one entry per stage', () => {
+  assert.throws(
+    () => loadSearchConfig({ sets: ['lbt=false', 'studentOnly=true'] }),
+    /studentOnly: studentOnly is an LBT ablation/,
+  );
+  assert.throws(() => loadSearchConfig({ sets: ['pdarts.layers=[5,11]'] }), /pdarts: .*one entry per stage \(got 2, 3, 3\)/);
+});
+
+test('every preset parses, has a description, and parses at smoke scale', () => {
+  const presets = listPresets();
+  for (const name of ['default', 'lbt-rn18-darts2nd-cifar10', 'darts2nd-cifar10'])
+    assert.ok(
+      presets.some((p) => p.name === name),
+      name,
+    );
+  for (const p of presets) {
+    assert.ok(p.description.length > 10, `${p.name} has a description`);
+    assert.doesNotThrow(() => loadSearchConfig({ preset: p.name }), p.name);
+    const s = loadSearchConfig({ preset: p.name, scale: 'smoke' });
+    assert.equal(s.epochs, 1);
+    assert.equal(s.stepsPerEpoch, 1);
+    assert.equal(s.dataset.trainSize, 16);
+    assert.doesNotThrow(() => loadTrainConfig({ preset: p.name, scale: 'smoke' }), p.name);
+  }
+  const d = loadSearchConfig({ preset: 'default' });
+  assert.equal(d.dataset.name, 'fashion-mnist');
+  assert.equal(d.order, 'second');
+  assert.equal(d.lbt, true);
+  assert.equal(d.student.arch, 'resnet18');
+  assert.ok(d.retrain !== null);
+  const b = loadSearchConfig({ preset: 'darts2nd-cifar10' });
+  assert.equal(b.lbt, false);
+  assert.throws(() => loadSearchConfig({ preset: 'nope' }), /no preset named "nope".*known: .*default/);
+  assert.throws(() => loadSearchConfig({ preset: '../etc/passwd' }), /not a valid name/);
+});
+
+test('smoke overlay: on top of the preset, under --set; shrinks a retrain section only where one is on', () => {
+  const s = loadSearchConfig({ preset: 'default', scale: 'smoke', sets: ['supernet.channels=4'] });
+  assert.equal(s.supernet.layers, 3);
+  assert.equal(s.supernet.channels, 4, '--set wins over the scale');
+  assert.equal(s.student.width, 0.125);
+  assert.equal(s.retrain?.epochs, 1);
+  assert.equal(s.retrain?.stepsPerEpoch, 1);
+  assert.equal(s.dataset.name, 'fashion-mnist', 'the preset survives where the scale is silent');
+  assert.equal(loadSearchConfig({ preset: 'darts2nd-cifar10', scale: 'smoke' }).retrain, null);
+  const t = loadTrainConfig({ preset: 'default', scale: 'smoke' });
+  assert.deepEqual([t.layers, t.channels, t.epochs, t.dataset.trainSize], [3, 8, 1, 16]);
+  assert.throws(() => loadSearchConfig({ scale: 'huge' }), /no scale named "huge"/);
+});
+
+test('describeOptions lists every leaf option with its default, description and per-method defaults', () => {
+  const docs = describeOptions(SearchConfig, METHOD_DEFAULTS);
+  const by = new Map(docs.map((d) => [d.key, d]));
+  assert.equal(by.get('weights.lr')?.default, 0.025);
+  assert.deepEqual(by.get('batchSize')?.overrides, { 'pc-darts': 256, 'p-darts': 96 });
+  assert.equal(by.get('student.arch')?.type, '"resnet18"|"resnet50"');
+  assert.equal(by.get('retrain.channels')?.default, 36);
+  for (const d of docs) if (d.key !== 'description') assert.ok(d.description.length > 0, `${d.key} is described`);
+  // every leaf of the parsed default config has a line
+  const leaves = (o: object, p = ''): string[] =>
+    Object.entries(o).flatMap(([k, v]) =>
+      v && typeof v === 'object' && !Array.isArray(v) ? leaves(v, `${p}${k}.`) : [`${p}${k}`],
+    );
+  for (const k of leaves(SearchConfig.parse({}))) assert.ok(by.has(k), k);
+  assert.match(formatOptions(docs), /batchSize\s+64 \(pc-darts: 256, p-darts: 96\)/);
+});

@@ -1,0 +1,136 @@
+// Run directories: never overwritten without force, the files written where run-types.ts says,
+// metrics appended one line per record, resume dropping what came after the checkpoint.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { RunDir, RunDirError, readMetrics, readRun, snapshotName } from '../../src/train/run-dir.js';
+import type { ArchSnapshot, EpochRecord, StepRecord } from '../../src/train/run-types.js';
+
+const base = () => mkdtempSync(join(tmpdir(), 'lbt-run-'));
+const step = (s: number, epoch = 0): StepRecord => ({
+  kind: 'step',
+  epoch,
+  step: s,
+  lr: 0.025,
+  teacher: { train: { loss: 2 / s, acc: 0.1 * s } },
+  time: s,
+});
+const epochRec = (epoch: number, s: number): EpochRecord => ({
+  kind: 'epoch',
+  epoch,
+  step: s,
+  lr: 0.02,
+  teacher: { train: { loss: 1, acc: 0.5 }, val: { loss: 1.1, acc: 0.45 } },
+  seconds: 3,
+  time: s,
+});
+const snap = (epoch: number, s: number): ArchSnapshot => ({
+  epoch,
+  step: s,
+  genotype: { normal: [['skip_connect', 0]], reduce: [['max_pool_3x3', 1]] },
+  ops: ['none', 'skip_connect'],
+  weights: { normal: [[0.25, 0.75]], reduce: [[0.5, 0.5]] },
+});
+
+test('refuses to overwrite a non-empty directory without force', () => {
+  const d = join(base(), 'run');
+  RunDir.create(d, { kind: 'search', config: { a: 1 } }).finish('completed');
+  assert.throws(
+    () => RunDir.create(d, { kind: 'search', config: { a: 2 } }),
+    (e: unknown) => e instanceof RunDirError && e.message === `${d}: exists and is not empty (pass --force to replace it)`,
+  );
+  assert.deepEqual(JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')), { a: 1 }, 'left as it was');
+  RunDir.create(d, { kind: 'search', config: { a: 3 }, force: true }).close();
+  assert.deepEqual(JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')), { a: 3 });
+  // force never deletes a directory that is not a run
+  const other = join(base(), 'home');
+  mkdirSync(other);
+  writeFileSync(join(other, 'thesis.tex'), 'x');
+  assert.throws(() => RunDir.create(other, { kind: 'search', config: {}, force: true }), /not a run directory/);
+  assert.ok(existsSync(join(other, 'thesis.tex')));
+  // an existing empty directory is fine
+  const empty = join(base(), 'empty');
+  mkdirSync(empty);
+  RunDir.create(empty, { kind: 'train', config: {} }).close();
+});
+
+test('writes config, splits, metrics (one JSON object per line), snapshots, genotype, result, run.json', () => {
+  const d = join(base(), 'run');
+  const run = RunDir.create(d, { kind: 'search', config: { method: 'darts' }, label: 'X', device: 'cpu' });
+  run.writeSplits({ train: [3, 1], val: [0, 2] });
+  run.log(step(1));
+  run.log(step(2));
+  run.log(epochRec(0, 2));
+  run.writeSnapshot(snap(0, 2));
+  run.writeSnapshot({ ...snap(1, 4), stage: 2 });
+  run.addPhaseSeconds('search', 7200);
+  run.writeGenotype({ normal: [['sep_conv_3x3', 0]], reduce: [['max_pool_3x3', 1]] });
+  run.writeResult({ testError: 2.5, paramsM: 3.3, testExamples: 10000, epochs: 600 });
+  const lines = readFileSync(join(d, 'metrics.jsonl'), 'utf8').split('\n');
+  assert.equal(lines.length, 4, 'three records and the final newline');
+  assert.deepEqual(JSON.parse(lines[1]!), step(2));
+  run.finish('completed');
+  assert.deepEqual(readdirSync(join(d, 'genotypes')).sort(), ['epoch-000.json', 'stage-2-epoch-001.json']);
+  assert.equal(snapshotName(7), 'epoch-007.json');
+  const r = readRun(d);
+  assert.equal(r.summary.status, 'completed');
+  assert.equal(r.summary.format, 1);
+  assert.equal(r.summary.label, 'X');
+  assert.equal(r.summary.phaseSeconds.search, 7200);
+  assert.equal(r.summary.sessions, 1);
+  assert.ok(r.summary.wallSeconds >= 0 && r.summary.wallSeconds < 60);
+  assert.deepEqual(r.metrics, [step(1), step(2), epochRec(0, 2)]);
+  assert.deepEqual(
+    r.snapshots.map((s) => [s.stage, s.epoch]),
+    [
+      [undefined, 0],
+      [2, 1],
+    ],
+  );
+  assert.deepEqual(r.config, { method: 'darts' });
+  assert.equal(r.result?.testError, 2.5);
+  assert.deepEqual(JSON.parse(readFileSync(join(d, 'splits.json'), 'utf8')), { train: [3, 1], val: [0, 2] });
+  assert.ok(!readdirSync(d).some((f) => f.includes('.tmp-')), 'no temporary files');
+});
+
+test('a torn last line (killed writer) is skipped; a bad line in the middle is an error naming file:line', () => {
+  const d = base();
+  const p = join(d, 'metrics.jsonl');
+  writeFileSync(p, `${JSON.stringify(step(1))}\n${JSON.stringify(step(2))}\n{"kind":"st`);
+  assert.deepEqual(readMetrics(p), [step(1), step(2)]);
+  writeFileSync(p, `${JSON.stringify(step(1))}\nnot json\n${JSON.stringify(step(2))}\n`);
+  assert.throws(() => readMetrics(p), new RegExp(`^RunDirError: ${p}:2: not a JSON record$`));
+});
+
+test('resume drops the records and snapshots written after the checkpoint step and counts the session', () => {
+  const d = join(base(), 'run');
+  const run = RunDir.create(d, { kind: 'search', config: {} });
+  for (let s = 1; s <= 6; s++) run.log(step(s));
+  run.log(epochRec(0, 6));
+  run.writeSnapshot(snap(0, 6));
+  for (let s = 7; s <= 9; s++) run.log(step(s, 1));
+  run.writeSnapshot(snap(1, 12)); // from a later epoch the killed session had reached
+  run.close(); // killed: no finish()
+  const again = RunDir.resume(d, 6);
+  again.log(step(7, 1));
+  again.finish('completed');
+  const r = readRun(d);
+  assert.deepEqual(
+    r.metrics.map((m) => m.step),
+    [1, 2, 3, 4, 5, 6, 6, 7],
+  );
+  assert.deepEqual(
+    r.snapshots.map((s) => s.epoch),
+    [0],
+  );
+  assert.equal(r.summary.sessions, 2);
+  assert.equal(r.summary.status, 'completed');
+  assert.throws(() => RunDir.resume(join(base(), 'nothing'), 0), /run\.json: cannot read: ENOENT/);
+});
+
+test('readRun refuses a directory without run.json', () => {
+  const d = base();
+  assert.throws(() => readRun(d), new RegExp(`${d}: not a run directory`));
+});
