@@ -17,9 +17,17 @@ function blockSetup() {
   t.manualSeed(0);
   const x = t.keep(t.randn([64, 16, 32, 32]).contiguous(true));
   const shapes: Record<string, number[]> = {
-    dw1: [16, 1, 3, 3], pw1: [16, 16, 1, 1], dw2: [16, 1, 3, 3], pw2: [16, 16, 1, 1], dwd: [16, 1, 5, 5], pwd: [16, 16, 1, 1],
+    dw1: [16, 1, 3, 3],
+    pw1: [16, 16, 1, 1],
+    dw2: [16, 1, 3, 3],
+    pw2: [16, 16, 1, 1],
+    dwd: [16, 1, 5, 5],
+    pwd: [16, 16, 1, 1],
   };
-  const ws = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, t.keep(t.randn(s).requiresGrad_())])) as Record<string, t.Tensor>;
+  const ws = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, t.keep(t.randn(s).requiresGrad_())])) as Record<
+    string,
+    t.Tensor
+  >;
   const alpha = t.keep(t.zeros([5]).requiresGrad_());
   const lin = t.keep(t.randn([10, 16]).requiresGrad_());
   const y = t.keep(t.randint(0, 10, [64]));
@@ -37,7 +45,12 @@ function block(b: ReturnType<typeof blockSetup>): void {
     const d = bn(t.conv2d(t.conv2d(x.relu(), ws.dwd!, null, { padding: 4, dilation: 2, groups: 16 }), ws.pwd!));
     const m = t.maxPool2d(x, 3, { stride: 1, padding: 1 });
     const a = t.avgPool2d(x, 3, { stride: 1, padding: 1, countIncludePad: false });
-    const out = s.mul(wk(0)).add(d.mul(wk(1))).add(m.mul(wk(2))).add(a.mul(wk(3))).add(x.mul(wk(4)));
+    const out = s
+      .mul(wk(0))
+      .add(d.mul(wk(1)))
+      .add(m.mul(wk(2)))
+      .add(a.mul(wk(3)))
+      .add(x.mul(wk(4)));
     t.crossEntropy(t.linear(t.adaptiveAvgPool2d(out, 1).flatten(1), lin), y).backward();
   });
 }
@@ -53,10 +66,15 @@ async function main(): Promise<void> {
   const ok = await new Promise<boolean>((resolve) => {
     py.on('error', () => resolve(false));
     py.stdin.write('adds\n');
-    lines.next().then((r) => resolve(!r.done), () => resolve(false));
+    lines.next().then(
+      (r) => resolve(!r.done),
+      () => resolve(false),
+    );
   });
   if (!ok) {
-    process.stdout.write('bench engine: skipped: python3 with torch is not installed (apt-get install python3-torch; bench-only)\n');
+    process.stdout.write(
+      'bench engine: skipped: python3 with torch is not installed (apt-get install python3-torch; bench-only)\n',
+    );
     return;
   }
   const pyRun = async (kind: string) => {
@@ -100,7 +118,9 @@ async function main(): Promise<void> {
       b.push(await pyRun(kind));
     }
     const [ma, mb] = [median(a), median(b)];
-    process.stdout.write(`  ${kind.padEnd(6)} lbt ${ma.toFixed(2).padStart(8)} ms   python ${mb.toFixed(2).padStart(8)} ms   ratio ${(ma / mb).toFixed(2)}\n`);
+    process.stdout.write(
+      `  ${kind.padEnd(6)} lbt ${ma.toFixed(2).padStart(8)} ms   python ${mb.toFixed(2).padStart(8)} ms   ratio ${(ma / mb).toFixed(2)}\n`,
+    );
   }
   py.stdin.write('quit\n');
 }

@@ -3,6 +3,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerData } from './commands/data.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerGenotype } from './commands/genotype.js';
+import { registerGradcheck } from './commands/gradcheck.js';
+import { registerParams } from './commands/params.js';
+import { registerPresets } from './commands/presets.js';
+import { registerReport } from './commands/report.js';
 import { UserError } from './errors.js';
 
 const program = new Command('lbt')
@@ -12,7 +17,12 @@ const program = new Command('lbt')
   .exitOverride();
 
 registerDoctor(program);
+registerParams(program);
+registerGenotype(program);
+registerGradcheck(program);
 registerData(program);
+registerReport(program);
+registerPresets(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,3 +5,4 @@ export * from './architect.js';
 export * from './weight-steps.js';
 export * from './objective.js';
 export * from './adapters.js';
+export * from './check.js';

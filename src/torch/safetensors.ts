@@ -78,7 +78,8 @@ export function decodeSafetensors(buf: Uint8Array, source = 'safetensors'): Deco
           `${name}: data_offsets [${b}, ${end}] do not fit shape [${e.shape}] ${dtype} in ${data.length} data bytes`,
         );
       }
-      const bytes = data.slice(b, end);
+      // a copy into a fresh, aligned buffer (Node's Buffer.slice would be a view into a shared pool)
+      const bytes = new Uint8Array(data.subarray(b, end));
       const view =
         dtype === 'float32'
           ? new Float32Array(bytes.buffer)

@@ -13,6 +13,9 @@ test('safetensors round trip is exact for every dtype, with metadata', () => {
     ]);
     const bytes = t.encodeSafetensors(src, { format: 'lbt-test' });
     const back = t.decodeSafetensors(bytes, 'x.safetensors');
+    // a Node Buffer (what readFileSync returns) decodes the same
+    const fromBuffer = t.decodeSafetensors(Buffer.from(bytes), 'x.safetensors');
+    assert.deepEqual(fromBuffer.tensors.get('b')!.toArray(), [1.25, -3.5]);
     assert.deepEqual(back.metadata, { format: 'lbt-test' });
     for (const [k, v] of src) {
       const w = back.tensors.get(k)!;
