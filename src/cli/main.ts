@@ -8,6 +8,7 @@ import { registerGradcheck } from './commands/gradcheck.js';
 import { registerParams } from './commands/params.js';
 import { registerPresets } from './commands/presets.js';
 import { registerReport } from './commands/report.js';
+import { registerSearch } from './commands/search.js';
 import { UserError } from './errors.js';
 
 const program = new Command('lbt')
@@ -17,6 +18,7 @@ const program = new Command('lbt')
   .exitOverride();
 
 registerDoctor(program);
+registerSearch(program);
 registerParams(program);
 registerGenotype(program);
 registerGradcheck(program);

@@ -8,6 +8,8 @@ export interface ArchOptimConfig {
   lr: number;
   betas: readonly [number, number];
   weightDecay: number;
+  /** Adam epsilon (default 1e-8). */
+  eps?: number;
   /** Clip the architecture gradient's global norm (PC-DARTS ImageNet, P-DARTS: 5); null: no clipping. */
   gradClip: number | null;
 }

@@ -11,6 +11,8 @@
 //     result.json              RunResult: test error and parameter count of a trained network
 //     checkpoint.safetensors   the last checkpoint (checkpoint.ts), checkpoint.prev.safetensors before it
 
+import type { SplitIndices } from '../data/splits.js';
+
 export const RUN_FORMAT = 1 as const;
 
 export const RUN_FILES = Object.freeze({
@@ -60,13 +62,8 @@ export interface RunSummary {
 }
 
 /** splits.json: indices into the named source set of each subset (unlabeled: into its own source). */
-export interface Splits {
-  train: number[];
-  val: number[];
-  unlabeled?: number[];
-  test?: number[];
-  [name: string]: number[] | undefined;
-}
+/** splits.json: the data layer's split indices (src/data/splits.ts), enough to rebuild the same subsets. */
+export type Splits = SplitIndices;
 
 /** Loss and accuracy (accuracy as a fraction in [0, 1]). */
 export interface LossAcc {

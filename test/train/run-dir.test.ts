@@ -59,7 +59,16 @@ test('refuses to overwrite a non-empty directory without force', () => {
 test('writes config, splits, metrics (one JSON object per line), snapshots, genotype, result, run.json', () => {
   const d = join(base(), 'run');
   const run = RunDir.create(d, { kind: 'search', config: { method: 'darts' }, label: 'X', device: 'cpu' });
-  run.writeSplits({ train: [3, 1], val: [0, 2] });
+  run.writeSplits({
+    format: 'lbt-splits/1',
+    dataset: 'cifar10',
+    seed: 2,
+    unlabeledFrom: 'cifar100',
+    train: [3, 1],
+    valid: [0, 2],
+    unlabeled: [5],
+    test: null,
+  });
   run.log(step(1));
   run.log(step(2));
   run.log(epochRec(0, 2));
@@ -91,7 +100,7 @@ test('writes config, splits, metrics (one JSON object per line), snapshots, geno
   );
   assert.deepEqual(r.config, { method: 'darts' });
   assert.equal(r.result?.testError, 2.5);
-  assert.deepEqual(JSON.parse(readFileSync(join(d, 'splits.json'), 'utf8')), { train: [3, 1], val: [0, 2] });
+  assert.deepEqual(JSON.parse(readFileSync(join(d, 'splits.json'), 'utf8')).valid, [0, 2]);
   assert.ok(!readdirSync(d).some((f) => f.includes('.tmp-')), 'no temporary files');
 });
 

@@ -3,18 +3,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseGenotype } from '../../nas/genotype.js';
-import { genotypeToDot } from '../../nas/genotype-dot.js';
-import { buildReport, type GenotypeDrawer } from '../../report/report.js';
+import { buildReport } from '../../report/report.js';
+import { drawGenotype } from '../run-report.js';
 import { RunDirError } from '../../train/run-dir.js';
 import { UserError } from '../errors.js';
-
-/** Draws a genotype with `lbt genotype draw`'s renderer (Graphviz DOT → SVG with @viz-js/viz). */
-const drawGenotype: GenotypeDrawer = async (g, title) => {
-  const { instance } = await import('@viz-js/viz');
-  const viz = await instance();
-  return viz.renderString(genotypeToDot(parseGenotype(g), title), { format: 'svg', engine: 'dot' });
-};
 
 export function registerReport(program: Command): void {
   program

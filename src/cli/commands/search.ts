@@ -1,0 +1,145 @@
+// `lbt search`: architecture search (DARTS-family host, with or without LBT), then an optional
+// short retrain of the found cell and a report. With no arguments: the `default` preset.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { genotypeToJSON } from '../../nas/genotype.js';
+import { CheckpointError, loadCheckpoint } from '../../train/checkpoint.js';
+import { type SearchConfig, SearchConfig as SearchSchema, METHOD_DEFAULTS } from '../../train/config.js';
+import { ConfigError } from '../../train/config-load.js';
+import { describeOptions, formatOptions } from '../../train/config-help.js';
+import { loadSearchConfig } from '../../train/presets.js';
+import { createProgress } from '../../train/progress.js';
+import { RunDir, RunDirError } from '../../train/run-dir.js';
+import { runSearch, SearchStopped, stageCount } from '../../train/search.js';
+import { loadDataFor, readSplits } from '../../train/search-data.js';
+import { readJsonFile } from '../json.js';
+import { UserError } from '../errors.js';
+import { writeRunReport } from '../run-report.js';
+
+interface Opts {
+  preset?: string;
+  config?: string;
+  scale?: string;
+  set: string[];
+  out?: string;
+  force?: boolean;
+  resume?: string;
+  quiet?: boolean;
+  retrain: boolean;
+  report: boolean;
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[:T]/g, '-').replace(/\..*/, '');
+}
+
+export function registerSearch(program: Command): void {
+  program
+    .command('search')
+    .description('search a cell (DARTS / PC-DARTS / P-DARTS, with or without LBT); default: the `default` preset')
+    .option('--preset <name>', 'a preset from configs/presets (see `lbt presets`)')
+    .option('--config <file>', 'a YAML or JSON config file')
+    .option('--scale <name>', 'a scale overlay, e.g. smoke (tiny subsets and networks)')
+    .option('--set <key=value>', 'override one config key (dotted, repeatable), e.g. --set student.arch=resnet50', collect, [])
+    .option('--out <dir>', 'run directory (default runs/search-<preset>-<time>)')
+    .option('--force', 'replace an existing run directory')
+    .option('--resume <dir>', 'continue an interrupted run from its last checkpoint')
+    .option('--quiet', 'no progress output')
+    .option('--no-retrain', 'skip the short retrain of the found cell')
+    .option('--no-report', 'skip writing report.html')
+    .addHelpText(
+      'after',
+      () =>
+        `\nConfig keys (--set key=value; defaults per method: darts / pc-darts / p-darts):\n${formatOptions(describeOptions(SearchSchema, METHOD_DEFAULTS))}`,
+    )
+    .action(async (o: Opts) => {
+      const preset = o.preset ?? (o.config || o.resume ? undefined : 'default');
+      let cfg: SearchConfig;
+      let run: RunDir;
+      let resume = null;
+      try {
+        if (o.resume) {
+          const dir = resolve(o.resume);
+          cfg = SearchSchema.parse(readJsonFile(join(dir, 'config.json')));
+          resume = loadCheckpoint(join(dir, 'checkpoint.safetensors'));
+          run = RunDir.resume(dir, resume.meta.step);
+        } else {
+          cfg = loadSearchConfig({
+            ...(preset && { preset }),
+            ...(o.config && { file: o.config }),
+            ...(o.scale && { scale: o.scale }),
+            sets: o.set,
+          });
+          if (!o.retrain) cfg = { ...cfg, retrain: null };
+          const out = resolve(o.out ?? join('runs', `search-${preset ?? 'custom'}-${stamp()}`));
+          run = RunDir.create(out, {
+            kind: 'search',
+            config: cfg,
+            force: o.force ?? false,
+            ...(preset && { preset }),
+            device: cfg.device,
+            command: process.argv.slice(2),
+          });
+        }
+      } catch (err) {
+        if (err instanceof ConfigError || err instanceof RunDirError || err instanceof CheckpointError)
+          throw new UserError(err.message);
+        throw err;
+      }
+      const data = await loadDataFor(cfg, o.resume ? readSplits(run.path('splits')) : undefined);
+      if (!o.resume) run.writeSplits(data.splits);
+      const perEpoch = Math.ceil(data.splits.train.length / cfg.batchSize);
+      const steps = Math.min(perEpoch, cfg.stepsPerEpoch ?? perEpoch) * cfg.epochs * stageCount(cfg);
+      const progress = createProgress({
+        totalSteps: steps,
+        totalEpochs: cfg.epochs * stageCount(cfg),
+        stream: process.stderr,
+        quiet: o.quiet ?? false,
+        startStep: resume?.meta.step ?? 0,
+        label: 'search',
+      });
+      let stop = false;
+      const onSignal = () => {
+        stop = true;
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const res = await runSearch(cfg, { run, progress, data, resume, shouldStop: () => stop });
+        progress.stop();
+        run.addPhaseSeconds('search', res.seconds);
+        run.writeGenotype(JSON.parse(genotypeToJSON(res.genotype)));
+        process.stdout.write(`genotype (${run.path('genotype')}):\n${genotypeToJSON(res.genotype)}\n`);
+        if (cfg.retrain) {
+          const { retrainAfterSearch } = await import('../../train/retrain-after-search.js');
+          const r = await retrainAfterSearch(cfg, res.genotype, run, data, o.quiet ?? false);
+          process.stdout.write(
+            `retrained test accuracy: ${(100 * r.testAcc).toFixed(2)}% (error ${(100 * r.testError).toFixed(2)}%, ${r.params} parameters)\n`,
+          );
+        }
+        run.finish('completed');
+        if (o.report) {
+          const path = await writeRunReport(run.dir);
+          process.stdout.write(`report: ${path}\n`);
+        }
+      } catch (err) {
+        progress.stop();
+        if (err instanceof SearchStopped) {
+          run.finish(stop ? 'interrupted' : 'failed', err.message);
+          throw new UserError(`${err.message}\nresume with: lbt search --resume ${run.dir}`, stop ? 130 : 1);
+        }
+        run.finish('failed', (err as Error).message);
+        throw err;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        run.close();
+      }
+      if (!existsSync(run.dir)) throw new UserError(`run directory ${run.dir} vanished`);
+    });
+}
