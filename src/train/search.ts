@@ -114,14 +114,15 @@ export async function runSearch(cfg: SearchConfig, io: SearchIO): Promise<Search
       message: `stage ${pos.stage} epoch ${pos.epoch} step ${pos.stepInEpoch}`,
       time: run.elapsed(),
     });
-  } else {
-    run.log({ kind: 'event', step: 0, event: 'start', time: run.elapsed() });
   }
-
   const checkpoint = () => {
     const iters = Object.fromEntries(Object.entries(streams).map(([k, s]) => [k, s.state()]));
     saveCheckpoint(run.path('checkpoint'), makeCheckpoint(cfg, teacher, student, pos, iters, extra));
   };
+  if (!resume) {
+    run.log({ kind: 'event', step: 0, event: 'start', time: run.elapsed() });
+    checkpoint(); // a resumable state from the first step on
+  }
   const weightClip = cfg.weights.gradClip > 0 ? cfg.weights.gradClip : null;
   const studentClip = cfg.student.gradClip > 0 ? cfg.student.gradClip : null;
 
