@@ -4,6 +4,7 @@ import { openStream, type SearchData } from '../data/index.js';
 import type { Net } from '../lbt/index.js';
 import * as t from '../torch/index.js';
 import type { LossAcc } from './run-types.js';
+import { toDevice } from './device.js';
 
 export const MAX_EVAL_BATCHES = 50;
 
@@ -13,7 +14,12 @@ export interface Evaluated {
 }
 
 /** Mean loss and accuracy of each model on the validation subset, in eval mode; restores train mode. */
-export async function evaluateValid(data: SearchData, models: readonly Evaluated[], batchSize: number): Promise<LossAcc[]> {
+export async function evaluateValid(
+  data: SearchData,
+  models: readonly Evaluated[],
+  batchSize: number,
+  device: t.Device = 'cpu',
+): Promise<LossAcc[]> {
   const s = openStream(data, 'valid', { batchSize, seed: 0, mode: 'epoch', shuffle: false, augment: false, prefetch: false });
   const sums = models.map(() => ({ loss: 0, correct: 0, n: 0 }));
   const modes = models.map((m) => m.module.training);
@@ -21,7 +27,7 @@ export async function evaluateValid(data: SearchData, models: readonly Evaluated
   try {
     const steps = Math.min(s.stepsPerEpoch, MAX_EVAL_BATCHES);
     for (let i = 0; i < steps; i++) {
-      const b = await s.next();
+      const b = toDevice(await s.next(), device);
       try {
         t.noGrad(() =>
           t.scope(() => {

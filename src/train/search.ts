@@ -15,6 +15,7 @@ import { alphaEntropy, countSkipConnects, RunningMean, softmaxRows } from './met
 import type { Progress } from './progress.js';
 import type { RunDir } from './run-dir.js';
 import type { EpochRecord, LossAcc, ModelMetrics } from './run-types.js';
+import { checkDevice, toDevice } from './device.js';
 import { evaluateValid } from './evaluate.js';
 import {
   initialOps,
@@ -100,8 +101,10 @@ export async function runSearch(cfg: SearchConfig, io: SearchIO): Promise<Search
     ? { stage: resume.meta.stage ?? 0, epoch: resume.meta.epoch, stepInEpoch: resume.meta.stepInEpoch, step: resume.meta.step }
     : { stage: 0, epoch: 0, stepInEpoch: 0, step: 0 };
   const extra: SearchExtra = resume ? (resume.meta.extra as SearchExtra) : { ops: initialOps(), stageGenotypes: [] };
-  const student = cfg.lbt ? new StudentSide(cfg, shape) : null;
-  let teacher = new TeacherSide(cfg, shape, pos.stage, extra.ops);
+  const device = checkDevice(cfg.device);
+  const onDevice = <T>(fn: () => T): T => t.withDefaultDevice(device, fn);
+  const student = cfg.lbt ? onDevice(() => new StudentSide(cfg, shape)) : null;
+  let teacher = onDevice(() => new TeacherSide(cfg, shape, pos.stage, extra.ops));
   if (resume) {
     restoreCheckpoint(resume, teacher, student);
     const it = resume.meta.dataIterators as Record<keyof typeof streams, Parameters<BatchStream['restore']>[0]>;
@@ -159,7 +162,11 @@ export async function runSearch(cfg: SearchConfig, io: SearchIO): Promise<Search
             throw new SearchStopped(`stopped at step ${pos.step}`, run.path('checkpoint'));
           }
           const t0 = Date.now();
-          const batches: Batch[] = [await trainS.next(), await validS.next(), await unlabS.next()];
+          const batches: Batch[] = [
+            toDevice(await trainS.next(), device),
+            toDevice(await validS.next(), device),
+            toDevice(await unlabS.next(), device),
+          ];
           dataMs += Date.now() - t0;
           const [tr, va, u] = batches as [Batch, Batch, Batch];
           try {
@@ -229,6 +236,7 @@ export async function runSearch(cfg: SearchConfig, io: SearchIO): Promise<Search
           data,
           [{ net: teacher.net, module: teacher.supernet }, ...(student ? [{ net: student.net, module: student.model }] : [])],
           cfg.batchSize,
+          device,
         );
         const genotype = teacher.supernet.genotype();
         const gj = toGenotypeFile(genotype);
@@ -280,7 +288,7 @@ export async function runSearch(cfg: SearchConfig, io: SearchIO): Promise<Search
         extra.stageGenotypes.push(toGenotypeFile(teacher.supernet.genotype()));
         extra.ops = next;
         teacher.dispose();
-        teacher = new TeacherSide(cfg, shape, pos.stage + 1, next);
+        teacher = onDevice(() => new TeacherSide(cfg, shape, pos.stage + 1, next));
         pos = { stage: pos.stage + 1, epoch: 0, stepInEpoch: 0, step: pos.step };
         run.log({
           kind: 'event',

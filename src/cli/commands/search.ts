@@ -9,6 +9,7 @@ import { type SearchConfig, SearchConfig as SearchSchema, METHOD_DEFAULTS } from
 import { ConfigError } from '../../train/config-load.js';
 import { describeOptions, formatOptions } from '../../train/config-help.js';
 import { loadSearchConfig } from '../../train/presets.js';
+import { checkDevice, DeviceError } from '../../train/device.js';
 import { createProgress } from '../../train/progress.js';
 import { RunDir, RunDirError } from '../../train/run-dir.js';
 import { runSearch, SearchStopped, stageCount } from '../../train/search.js';
@@ -76,6 +77,7 @@ export function registerSearch(program: Command): void {
             sets: o.set,
           });
           if (!o.retrain) cfg = { ...cfg, retrain: null };
+          checkDevice(cfg.device);
           const out = resolve(o.out ?? join('runs', `search-${preset ?? 'custom'}-${stamp()}`));
           run = RunDir.create(out, {
             kind: 'search',
@@ -87,7 +89,12 @@ export function registerSearch(program: Command): void {
           });
         }
       } catch (err) {
-        if (err instanceof ConfigError || err instanceof RunDirError || err instanceof CheckpointError)
+        if (
+          err instanceof ConfigError ||
+          err instanceof RunDirError ||
+          err instanceof CheckpointError ||
+          err instanceof DeviceError
+        )
           throw new UserError(err.message);
         throw err;
       }
