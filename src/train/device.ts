@@ -14,7 +14,7 @@ export function checkDevice(device: string): t.Device {
   if (device !== 'cpu') {
     const info = t.buildInfo();
     if (!info.cudaCompiled)
-      throw new Error(
+      throw new DeviceError(
         `device ${device}: this addon was built against a CPU-only libtorch; rebuild with LIBTORCH=/path/to/a/cuda/libtorch bash scripts/setup.sh`,
       );
     if (!info.cudaAvailable)
