@@ -195,6 +195,11 @@ export class RunDir {
     writeJson(this.path('genotype'), g);
   }
 
+  /** P-DARTS: the final genotype under each skip-connect cap M (genotype-caps.json, {"M": genotype}). */
+  writeGenotypeCaps(caps: Record<string, GenotypeJson>): void {
+    writeJson(join(this.dir, 'genotype-caps.json'), caps);
+  }
+
   writeResult(r: RunResult): void {
     writeJson(this.path('result'), r);
   }

@@ -5,6 +5,7 @@
 import { hiddenLabels, type Batch, type BatchStream, openStream, type SearchData } from '../data/index.js';
 import { NonFiniteError, studentStep, teacherStep } from '../lbt/index.js';
 import { type Genotype, toGenotypeFile } from '../nas/genotype.js';
+import { derivePdarts } from '../nas/derive.js';
 import { dropOps, skipDropRate } from '../nas/p-darts.js';
 import { PRIMITIVES } from '../nas/primitives.js';
 import { archValues, normalizeBetas } from '../nas/supernet.js';
@@ -304,6 +305,17 @@ export async function runSearch(cfg: SearchConfig, io: SearchIO): Promise<Search
       }
     }
     const genotype = teacher.supernet.genotype();
+    if (pd) {
+      // P-DARTS logs one genotype per skip-connect cap M = 8..0; the configured M is the result
+      const av = archValues(teacher.supernet.arch);
+      const caps: Record<string, ReturnType<typeof toGenotypeFile>> = {};
+      for (let M = 8; M >= 0; M--) {
+        caps[M] = toGenotypeFile(
+          derivePdarts(av.normal, av.reduce, { opsNormal: extra.ops.normal, opsReduce: extra.ops.reduce, maxSkip: M }),
+        );
+      }
+      run.writeGenotypeCaps(caps);
+    }
     run.log({ kind: 'event', step: pos.step, event: 'done', time: run.elapsed() });
     return { genotype, steps: pos.step, seconds: (Date.now() - started) / 1000 };
   } catch (err) {
