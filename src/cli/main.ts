@@ -9,6 +9,8 @@ import { registerParams } from './commands/params.js';
 import { registerPresets } from './commands/presets.js';
 import { registerReport } from './commands/report.js';
 import { registerSearch } from './commands/search.js';
+import { registerTest } from './commands/test.js';
+import { registerTrain } from './commands/train.js';
 import { UserError } from './errors.js';
 
 const program = new Command('lbt')
@@ -19,6 +21,8 @@ const program = new Command('lbt')
 
 registerDoctor(program);
 registerSearch(program);
+registerTrain(program);
+registerTest(program);
 registerParams(program);
 registerGenotype(program);
 registerGradcheck(program);

@@ -158,6 +158,7 @@ export async function runSearch(cfg: SearchConfig, io: SearchIO): Promise<Search
           student: { loss: Number.NaN, acc: Number.NaN },
         };
         for (; pos.stepInEpoch < perEpoch; ) {
+          await new Promise((r) => setImmediate(r)); // let signal handlers run (batches may resolve synchronously)
           if (io.shouldStop?.()) {
             checkpoint();
             throw new SearchStopped(`stopped at step ${pos.step}`, run.path('checkpoint'));

@@ -11,6 +11,7 @@ import { describeOptions, formatOptions } from '../../train/config-help.js';
 import { loadSearchConfig } from '../../train/presets.js';
 import { checkDevice, DeviceError } from '../../train/device.js';
 import { createProgress } from '../../train/progress.js';
+import { retrainAfterSearch } from '../../train/retrain-run.js';
 import { RunDir, RunDirError } from '../../train/run-dir.js';
 import { runSearch, SearchStopped, stageCount } from '../../train/search.js';
 import { loadDataFor, readSplits } from '../../train/search-data.js';
@@ -123,10 +124,16 @@ export function registerSearch(program: Command): void {
         run.writeGenotype(JSON.parse(genotypeToJSON(res.genotype)));
         process.stdout.write(`genotype (${run.path('genotype')}):\n${genotypeToJSON(res.genotype)}\n`);
         if (cfg.retrain) {
-          const { retrainAfterSearch } = await import('../../train/retrain-after-search.js');
-          const r = await retrainAfterSearch(cfg, res.genotype, run, data, o.quiet ?? false);
+          const r = await retrainAfterSearch({
+            search: cfg,
+            searchDir: run.dir,
+            genotype: res.genotype,
+            data,
+            searchRun: run,
+            progress: (p) => createProgress({ ...p, stream: process.stderr, quiet: o.quiet ?? false, label: 'retrain' }),
+          });
           process.stdout.write(
-            `retrained test accuracy: ${(100 * r.testAcc).toFixed(2)}% (error ${(100 * r.testError).toFixed(2)}%, ${r.params} parameters)\n`,
+            `retrained test accuracy: ${r.testAcc.toFixed(2)}% (error ${r.testError.toFixed(2)}%, ${r.params} parameters; ${join(run.dir, 'retrain')})\n`,
           );
         }
         run.finish('completed');

@@ -1,0 +1,189 @@
+// `lbt train`: the evaluation phase (paper §4.2): a genotype's network trained from scratch on
+// D_tr + D_val, tested on the test split; prints the test error and the parameter count.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DataConfigError, DatasetFormatError, DatasetNotFoundError } from '../../data/errors.js';
+import {
+  GENOTYPES,
+  type Genotype,
+  GenotypeFormatError,
+  genotypeFromJSON,
+  isGenotypeName,
+  toGenotypeFile,
+} from '../../nas/genotype.js';
+import { CheckpointError } from '../../train/checkpoint.js';
+import { DATASET_DEFAULTS, TrainConfig } from '../../train/config.js';
+import { describeOptions, formatOptions } from '../../train/config-help.js';
+import { ConfigError } from '../../train/config-load.js';
+import { loadTrainConfig } from '../../train/presets.js';
+import { createProgress } from '../../train/progress.js';
+import { NonFiniteLossError, RetrainInterruptedError, type RetrainResult, retrain } from '../../train/retrain.js';
+import { loadTrainData, resumeTrainRun, trainSplits } from '../../train/retrain-run.js';
+import { isRunDir, RunDir, RunDirError } from '../../train/run-dir.js';
+import { RUN_FILES } from '../../train/run-types.js';
+import { UserError } from '../errors.js';
+
+interface Opts {
+  genotype?: string;
+  config?: string;
+  preset?: string;
+  scale?: string;
+  set: string[];
+  out?: string;
+  force?: boolean;
+  resume?: string;
+  quiet?: boolean;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** Errors of the layers below that come from the user's input: printed as `lbt: message`, exit 2. */
+export function asUserError(err: unknown): unknown {
+  const user = [ConfigError, RunDirError, CheckpointError, DatasetNotFoundError, DatasetFormatError, DataConfigError];
+  return user.some((E) => err instanceof E) ? new UserError((err as Error).message) : err;
+}
+
+export interface GenotypeSource {
+  genotype: Genotype;
+  /** A short name for the run directory. */
+  name: string;
+  /** The search run it came from, when a run directory was given. */
+  searchRun?: string;
+}
+
+/** A built-in name, a genotype JSON file, or a run directory holding genotype.json. */
+export function resolveGenotype(arg: string): GenotypeSource {
+  if (isGenotypeName(arg)) return { genotype: GENOTYPES[arg], name: arg };
+  if (!existsSync(arg)) {
+    throw new UserError(
+      `unknown genotype '${arg}': not a built-in name (${Object.keys(GENOTYPES).join(', ')}), a genotype file or a run directory`,
+    );
+  }
+  const isDir = statSync(arg).isDirectory();
+  const file = isDir ? join(arg, RUN_FILES.genotype) : arg;
+  if (isDir && !existsSync(file))
+    throw new UserError(`${arg}: a directory without ${RUN_FILES.genotype} (has the search finished?)`);
+  let g: Genotype;
+  try {
+    g = genotypeFromJSON(readText(file));
+  } catch (err) {
+    if (err instanceof GenotypeFormatError) throw new UserError(`${file}: ${err.message}`);
+    throw err;
+  }
+  const name = isDir ? basename(resolve(arg)) : basename(arg).replace(/\.json$/i, '');
+  return { genotype: g, name, ...(isDir && isRunDir(arg) && { searchRun: resolve(arg) }) };
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read genotype file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+const stamp = () => new Date().toISOString().replace(/[:T]/g, '-').replace(/\..*/, '');
+
+/** The lines `lbt train` ends with. */
+export function formatResult(
+  r: Pick<RetrainResult, 'testError' | 'top5Error' | 'testExamples' | 'paramsM'>,
+  dir: string,
+): string {
+  const top5 = r.top5Error !== undefined ? `, top-5 error ${r.top5Error.toFixed(2)}%` : '';
+  return [
+    `test error: ${r.testError.toFixed(2)}% (accuracy ${(100 - r.testError).toFixed(2)}%${top5}) on ${r.testExamples} test images`,
+    `parameters: ${r.paramsM.toFixed(2)}M (${Math.round(r.paramsM * 1e6).toLocaleString('en-US')}, without the auxiliary head)`,
+    `run: ${dir}`,
+  ].join('\n');
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('evaluation phase: train a genotype from scratch on D_tr + D_val, report test error and parameters')
+    .option(
+      '--genotype <name|file|run>',
+      `genotype: ${Object.keys(GENOTYPES).join(', ')}, a genotype JSON file, or a search run directory (default: config key genotype, DARTS_V2)`,
+    )
+    .option('--config <file>', 'a YAML or JSON config file (keys below)')
+    .option('--preset <name>', "a preset from configs/presets (a search preset's retrain section and dataset)")
+    .option('--scale <name>', 'a scale overlay, e.g. smoke (tiny subsets and networks)')
+    .option('--set <key=value>', 'override one config key (dotted, repeatable), e.g. --set epochs=100', collect, [])
+    .option('--out <dir>', 'run directory (default runs/train-<genotype>-<time>)')
+    .option('--force', 'replace an existing run directory')
+    .option('--resume <dir>', 'continue an interrupted train run from its last checkpoint (with its own config)')
+    .option('--quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      () =>
+        `\nConfig keys (--set key=value; defaults, with ImageNet's where they differ):\n${formatOptions(describeOptions(TrainConfig, DATASET_DEFAULTS))}`,
+    )
+    .action(async (o: Opts) => {
+      if (o.resume && (o.genotype || o.config || o.preset || o.scale || o.set.length || o.out || o.force)) {
+        throw new UserError('--resume continues a run with its own config, genotype and directory: give it alone (and --quiet)');
+      }
+      let started: Awaited<ReturnType<typeof resumeTrainRun>> | null = null;
+      let cfg: TrainConfig;
+      let run: RunDir;
+      let source: GenotypeSource;
+      let data: Awaited<ReturnType<typeof loadTrainData>>;
+      try {
+        if (o.resume) {
+          started = await resumeTrainRun(resolve(o.resume));
+          ({ config: cfg, run, data } = started);
+          source = { genotype: started.genotype, name: cfg.genotype };
+        } else {
+          cfg = loadTrainConfig({
+            ...(o.preset && { preset: o.preset }),
+            ...(o.config && { file: o.config }),
+            ...(o.scale && { scale: o.scale }),
+            sets: o.set,
+          });
+          if (o.genotype !== undefined) cfg = { ...cfg, genotype: o.genotype };
+          source = resolveGenotype(cfg.genotype);
+          data = await loadTrainData(cfg); // before the run directory: a missing dataset leaves nothing behind
+          const out = resolve(o.out ?? join('runs', `train-${source.name.replace(/[^\w.-]+/g, '_')}-${stamp()}`));
+          run = RunDir.create(out, {
+            kind: 'train',
+            config: cfg,
+            force: o.force ?? false,
+            ...(o.preset && { preset: o.preset }),
+            device: cfg.device,
+            command: process.argv.slice(2),
+            ...(source.searchRun && { searchRun: source.searchRun }),
+          });
+          run.writeGenotype(toGenotypeFile(source.genotype, source.name));
+          run.writeSplits(trainSplits(data));
+        }
+      } catch (err) {
+        throw asUserError(err);
+      }
+      const ac = new AbortController();
+      const onSignal = () => ac.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const r = await retrain({
+          config: cfg,
+          genotype: source.genotype,
+          data,
+          run,
+          ...(started && { resume: started.checkpoint }),
+          signal: ac.signal,
+          progress: (plan) =>
+            createProgress({ ...plan, stream: process.stderr, quiet: o.quiet ?? false, label: `train ${source.name}` }),
+        });
+        process.stdout.write(`${formatResult(r, run.dir)}\n`);
+      } catch (err) {
+        if (err instanceof RetrainInterruptedError)
+          throw new UserError(`${err.message}\nresume with: lbt train --resume ${run.dir}`, 130);
+        if (err instanceof NonFiniteLossError) throw new UserError(err.message, 1);
+        throw asUserError(err);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        run.close();
+      }
+    });
+}
