@@ -162,7 +162,21 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, o: Conv
       `conv2d: input has ${xs[1]} channels but weight [${ws}] with groups=${groups} expects ${(ws[1] as number) * groups}`,
     );
   }
-  return T(native.conv2d(x.h, w.h, bias?.h ?? null, pair(o.stride ?? 1), pair(o.padding ?? 0), pair(o.dilation ?? 1), groups));
+  const stride = pair(o.stride ?? 1);
+  const padding = pair(o.padding ?? 0);
+  if (ws[2] === 1 && ws[3] === 1 && padding[0] === 0 && padding[1] === 0 && (stride[0] !== 1 || stride[1] !== 1)) {
+    // A strided 1x1 convolution reads every stride-th pixel: slice, then convolve with stride 1.
+    // Same result; it also avoids a oneDNN 2.6 kernel in Debian's libtorch 1.13 whose backward
+    // corrupts the heap on channels-last input (e.g. [8,8,56,56] → 4 channels, stride 2; Python
+    // torch 1.13 crashes the same way).
+    const rows = slice(x, 2, 0, null, stride[0]);
+    const sub = slice(rows, 3, 0, null, stride[1]);
+    const out = T(native.conv2d(sub.h, w.h, bias?.h ?? null, [1, 1], [0, 0], [1, 1], groups));
+    rows.dispose();
+    sub.dispose();
+    return out;
+  }
+  return T(native.conv2d(x.h, w.h, bias?.h ?? null, stride, padding, pair(o.dilation ?? 1), groups));
 }
 export interface BatchNormOptions {
   weight?: Tensor | null;
