@@ -63,6 +63,11 @@ const cases: Case[] = [
     () => [r([2, 2, 5, 5]), r([3, 2, 3, 3]), r([3])],
   ],
   [
+    'conv2d 1x1 stride 2 (odd size)',
+    (x, w, b) => t.conv2d(x, w, b, { stride: 2 }),
+    () => [r([2, 3, 5, 5]), r([2, 3, 1, 1]), r([2])],
+  ],
+  [
     'conv2d (dilation, depthwise)',
     (x, w) => t.conv2d(x, w, null, { padding: 2, dilation: 2, groups: 2 }),
     () => [r([1, 2, 5, 5]), r([2, 1, 3, 3])],
