@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerData } from './commands/data.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerExperiment } from './commands/experiment.js';
 import { registerGenotype } from './commands/genotype.js';
 import { registerGradcheck } from './commands/gradcheck.js';
 import { registerParams } from './commands/params.js';
@@ -22,6 +23,7 @@ const program = new Command('lbt')
 registerDoctor(program);
 registerSearch(program);
 registerTrain(program);
+registerExperiment(program);
 registerTest(program);
 registerParams(program);
 registerGenotype(program);
