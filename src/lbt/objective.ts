@@ -2,16 +2,10 @@
 // Ground truth for the hypergradient: its central differences over A.
 import { type Tensor, crossEntropy, detach, noGrad, scope, softmax, tensor } from '../torch/index.js';
 import { teacherLoss, unrolledStudent, unrolledTeacher } from './unroll.js';
-import type { HypergradConfig, LbtBatches, Net, SgdView, TeacherNet } from './types.js';
+import type { HypergradInput } from './hypergradient.js';
 
-export interface ObjectiveInput {
-  teacher: TeacherNet;
-  teacherOpt: SgdView;
-  student: Net | null;
-  studentOpt: SgdView | null;
-  batches: LbtBatches;
-  cfg: HypergradConfig;
-}
+/** The same problem as the hypergradient's, at the teacher's live architecture. */
+export type ObjectiveInput = Omit<HypergradInput, 'arch'>;
 
 /**
  * O_v(A) = L(T', A, D_val) + γ·L(S', D_val) with T' = T'(A) (Eq. 4) and S' = S'(p(T', A)) (Eq. 5),
