@@ -32,7 +32,7 @@ export const DatasetFields = z.strictObject({
     .string()
     .nullable()
     .default(null)
-    .describe('data directory; null = /usr/share/datasets/fashion-mnist for fashion-mnist, data/<name> otherwise'),
+    .describe('data directory; null = $LBT_DATA, or /usr/share/datasets/fashion-mnist for fashion-mnist'),
   unlabeledDir: z
     .string()
     .nullable()
@@ -50,7 +50,15 @@ export const DatasetFields = z.strictObject({
 });
 export const DatasetSection = DatasetFields.prefault({}).describe('data set and splits');
 /** `lbt train` has its own cutout keys at the top level, so its dataset section has none. */
-export const TrainDatasetSection = DatasetFields.omit({ cutout: true, cutoutLength: true })
+/** The dataset keys only a search uses: cutout has its own top-level keys in `lbt train`, and a retrain has no D_u. */
+const SEARCH_ONLY_DATASET_KEYS = { cutout: true, cutoutLength: true, unlabeledDir: true, unlabeledSize: true } as const;
+
+/** A search's dataset section as an `lbt train` dataset section (search-only keys removed). */
+export function trainDatasetFields<T extends Record<string, unknown>>(d: T): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(d).filter(([k]) => !(k in SEARCH_ONLY_DATASET_KEYS)));
+}
+
+export const TrainDatasetSection = DatasetFields.omit(SEARCH_ONLY_DATASET_KEYS)
   .prefault({})
   .describe('data set and splits (trains on D_tr + D_val, tests on the test split)');
 

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SearchConfig, TrainConfig } from './config.js';
+import { type SearchConfig, type TrainConfig, trainDatasetFields } from './config.js';
 import {
   ConfigError,
   type Layer,
@@ -77,8 +77,8 @@ export function loadScale(name: string, target: 'search' | 'train', configsDir =
   const retrain = isPlainObject(raw.retrain) ? raw.retrain : {};
   if (target === 'train') {
     if (!isPlainObject(search.dataset)) return { source: file, values: retrain };
-    const { cutout: _c, cutoutLength: _l, ...dataset } = search.dataset; // subset sizes apply to lbt train too
-    return { source: file, values: { ...retrain, dataset } };
+    // subset sizes apply to lbt train too
+    return { source: file, values: { ...retrain, dataset: trainDatasetFields(search.dataset) } };
   }
   return { source: file, values: retrainOn ? { ...search, retrain } : search };
 }
@@ -126,8 +126,7 @@ export function trainLayerFromSearch(l: Layer): Layer {
   if (!('method' in v || 'retrain' in v || 'lbt' in v)) return l;
   const out: Record<string, unknown> = isPlainObject(v.retrain) ? { ...v.retrain } : {};
   if (isPlainObject(v.dataset)) {
-    const { cutout: _c, cutoutLength: _l, ...dataset } = v.dataset;
-    out.dataset = dataset;
+    out.dataset = trainDatasetFields(v.dataset);
   }
   for (const k of ['device', 'deterministic', 'description'] as const) if (k in v) out[k] = v[k];
   return { source: l.source, values: out };

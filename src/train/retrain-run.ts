@@ -8,7 +8,7 @@ import { SplitIndices } from '../data/splits.js';
 import { type Genotype, type GenotypeFile, parseGenotype, toGenotypeFile } from '../nas/genotype.js';
 import * as t from '../torch/index.js';
 import { CheckpointError, type LoadedCheckpoint, loadCheckpoint, ungroup } from './checkpoint.js';
-import { type SearchConfig, TrainConfig } from './config.js';
+import { type SearchConfig, TrainConfig, trainDatasetFields } from './config.js';
 import type { Progress } from './progress.js';
 import { buildEvalNetwork, type RetrainPlan, type RetrainResult, retrain } from './retrain.js';
 import { type EvalResult, evaluate } from './retrain-eval.js';
@@ -143,7 +143,7 @@ export async function resumeTrainRun(dir: string): Promise<ResumedTrainRun> {
 /** The `lbt train` config equivalent to a search's retrain section (dataset, seed and device of the search). */
 export function trainConfigFromSearch(search: SearchConfig, genotypeRef: string): TrainConfig {
   if (!search.retrain) throw new DataConfigError('retrain', 'the search config has no retrain section');
-  const { cutout: _c, cutoutLength: _l, ...dataset } = search.dataset;
+  const dataset = trainDatasetFields(search.dataset);
   return TrainConfig.parse({
     genotype: genotypeRef,
     seed: search.seed,
