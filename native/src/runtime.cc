@@ -68,9 +68,9 @@ Napi::Value Grad(A a, bool create) {
 }
 
 void TuneMalloc() {
-  // engine-notes: without these thresholds glibc fragments around libtorch's blocks (RSS grows, ops slow down).
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  // Tensor storage has its own allocator (allocator.cc). For the rest (autograd nodes, oneDNN
+  // scratch), keep glibc's mmap threshold fixed so that large blocks are not pulled into the heap.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
 }
 }  // namespace
 
