@@ -57,7 +57,7 @@ function parent(): void {
   for (let r = 0; r < rounds; r++) {
     for (const name of Object.keys(VARIANTS)) {
       const out = spawnSync(process.execPath, [self, '--child', name, ...process.argv.slice(2)], { encoding: 'utf8' });
-      if (out.status !== 0) throw new Error(`${name}: exit ${out.status ?? out.signal}: ${out.stderr}`);
+      if (out.status !== 0) throw new Error(`${name}: ${out.stderr}`);
       const { ms, maxRssMiB } = JSON.parse(out.stdout.trim().split('\n').at(-1) as string) as { ms: number; maxRssMiB: number };
       const e = (res[name] ??= { ms: [], rss: [] });
       e.ms.push(ms);

@@ -3,11 +3,9 @@
 //   g_v = ∇_T' L(T', A, D_val)      a_v = ∂_A L(T', A, D_val)        teacher, direct signal
 //   h_s = ∇_S' L(S', D_val)                                             student, indirect signal
 //   ∇_p φ = −(1/N) J_{log q}(S) h_s   (two student forwards)          φ = h_sᵀ ∇_S L_pl(S; p, u)
-//   u_T, u_A = the gradient of ⟨p, ∇_p φ⟩ through p = softmax(teacher(u; T', A))
+//   u_T, u_A = one backward of p = softmax(teacher(u; T', A)) with upstream ∇_p φ
 //   w = g_v − γ ξ_s λ u_T
 //   dO_v/dA = a_v − γ ξ_s λ u_A − ξ_t ∇²_{A,T} L(T, A, D_tr)·w
-// g_v, a_v, u_T and u_A come from a single backward pass (of Ψ below), the Hessian term from one
-// finite-difference pair: four teacher passes beyond DARTS-2nd's become one forward and one backward.
 import { type Tensor, crossEntropy, detach, grad, logSoftmax, noGrad, scope, softmax, stack, zerosLike } from '../torch/index.js';
 import { gradOrZero, teacherLoss, unrolledStudent, unrolledTeacher } from './unroll.js';
 import type { HypergradConfig, Labeled, LbtBatches, Net, SgdView, TeacherNet } from './types.js';
@@ -124,24 +122,20 @@ export function hypergradient(inp: HypergradInput): { grads: Tensor[]; stats: Hy
     const stats: HypergradStats = { teacherValLoss: null, studentValLoss: null, wNorm: 0 };
     let gv: Tensor[] | null = null;
 
-    // Eq. 7 (a_v, g_v) and Eq. 9-11 (u_T, u_A) from ONE backward pass through the teacher:
-    //   Ψ = L(T', A, D_val) − c·⟨p(T', A), ∇_p φ⟩,  c = γ ξ_s λ
-    //   ∇_T' Ψ = g_v − c·u_T = w,   ∇_A Ψ = a_v − c·u_A
-    // (φ is linear in p, so the pseudo-label term's gradient through the teacher is u_T, u_A)
-    const terms: Tensor[] = [];
+    // Eq. 7, direct terms: a_v and g_v
     if (!cfg.studentOnly) {
       const lv = teacherLoss(teacher, batches.val, Tp, A);
       stats.teacherValLoss = lv.item();
-      terms.push(lv);
-      if (cfg.separatePairs && xiT !== 0) {
-        gv = grad(lv, Tp, { retainGraph: true, allowUnused: true }).map((g, i) => g ?? zerosLike(Tp[i] as Tensor));
-      }
+      const gs = grad(lv, [...Tp, ...A], { allowUnused: true });
+      w = gs.slice(0, nT).map((g, i) => g ?? zerosLike(Tp[i] as Tensor));
+      gv = w;
+      aGrad = gs.slice(nT).map((g, i) => g ?? zerosLike(arch[i] as Tensor));
     }
+
+    // Eq. 9-12: the student's validation loss through S'(p(T', A))
     if (student !== null && inp.studentOpt !== null && cfg.gamma !== 0 && cfg.lambda !== 0) {
       const xiS = inp.studentOpt.lr;
-      // paper form (Eq. 11): the pseudo-labels see A only through T'
-      const Ap = cfg.paperForm ? arch.map((a) => detach(a)) : A;
-      const p = softmax(teacher.forward(batches.unlabeled, Tp, Ap), 1); // kept with its graph
+      const p = softmax(teacher.forward(batches.unlabeled, Tp, A), 1); // kept with its graph
       const Sp = leaves(
         unrolledStudent(student, inp.studentOpt, xiS, batches.train, batches.unlabeled, detach(p), cfg.lambda, cfg.pseudoOnly),
       );
@@ -149,18 +143,10 @@ export function hypergradient(inp: HypergradInput): { grads: Tensor[]; stats: Hy
       stats.studentValLoss = ls.item();
       const hs = gradOrZero(ls, Sp);
       const cot = pseudoLabelCotangent(student, batches.unlabeled, hs, cfg.fdScale);
-      terms.push(
-        p
-          .mul(cot)
-          .sum()
-          .mul(-cfg.gamma * xiS * cfg.lambda),
-      );
-    }
-    if (terms.length > 0) {
-      const psi = terms.reduce((x, y) => x.add(y));
-      const gs = grad(psi, [...Tp, ...A], { allowUnused: true });
-      w = gs.slice(0, nT).map((g, i) => g ?? zerosLike(Tp[i] as Tensor));
-      aGrad = gs.slice(nT).map((g, i) => g ?? zerosLike(arch[i] as Tensor));
+      const us = grad(p, [...Tp, ...A], { gradOutputs: [cot], allowUnused: true });
+      const c = cfg.gamma * xiS * cfg.lambda;
+      w = w.map((wi, i) => (us[i] ? wi.sub(us[i] as Tensor, c) : wi));
+      if (!cfg.paperForm) aGrad = aGrad.map((g, i) => (us[nT + i] ? g.sub(us[nT + i] as Tensor, c) : g));
     }
 
     // Eq. 7-8 and 12, combined: − ξ_t ∇²_{A,T} L(T, A, D_tr)·w, one finite-difference pair
