@@ -6,7 +6,7 @@
 // what the heap could reuse. So: training loops allocate the same sizes every step, blocks are
 // kept in per-size free lists and reused; large blocks (>= 256 KiB) come from mmap and go back to
 // the system when the cache is full, so nothing fragments the heap. The cache is capped
-// (LBT_CPU_CACHE_MB; default a quarter of physical memory) and can be emptied.
+// (LBT_CPU_CACHE_MB; default half of physical memory) and can be emptied.
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 
@@ -110,7 +110,7 @@ CachingCpuAllocator allocator;
 void InstallCpuAllocator() {
   const char* env = std::getenv("LBT_CPU_CACHE_MB");
   long physMb = sysconf(_SC_PHYS_PAGES) / 1024 * sysconf(_SC_PAGE_SIZE) / 1024;
-  long mb = env ? std::atol(env) : (physMb > 0 ? physMb / 4 : 2048);
+  long mb = env ? std::atol(env) : (physMb > 0 ? physMb / 2 : 2048);
   capBytes = static_cast<size_t>(mb < 0 ? 0 : mb) << 20;
   if (env != nullptr && mb == 0) return;  // LBT_CPU_CACHE_MB=0: libtorch's default allocator
   c10::SetAllocator(c10::DeviceType::CPU, &allocator, /*priority=*/10);
