@@ -172,8 +172,16 @@ test('smoke overlay: on top of the preset, under --set; shrinks a retrain sectio
   assert.equal(s.retrain?.epochs, 1);
   assert.equal(s.retrain?.stepsPerEpoch, 1);
   assert.equal(s.dataset.name, 'fashion-mnist', 'the preset survives where the scale is silent');
-  assert.equal(loadSearchConfig({ preset: 'darts2nd-cifar10', scale: 'smoke', sets: ['retrain=null'] }).retrain, null, 'the retrain can be turned off');
-  assert.equal(loadSearchConfig({ preset: 'darts2nd-cifar10', scale: 'smoke' }).retrain?.layers, 3, 'the scale shrinks a preset retrain');
+  assert.equal(
+    loadSearchConfig({ preset: 'darts2nd-cifar10', scale: 'smoke', sets: ['retrain=null'] }).retrain,
+    null,
+    'the retrain can be turned off',
+  );
+  assert.equal(
+    loadSearchConfig({ preset: 'darts2nd-cifar10', scale: 'smoke' }).retrain?.layers,
+    3,
+    'the scale shrinks a preset retrain',
+  );
   const t = loadTrainConfig({ preset: 'default', scale: 'smoke' });
   assert.deepEqual([t.layers, t.channels, t.epochs, t.dataset.trainSize], [3, 8, 1, 16]);
   assert.throws(() => loadSearchConfig({ scale: 'huge' }), /no scale named "huge"/);
