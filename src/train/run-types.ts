@@ -77,8 +77,8 @@ export interface ModelMetrics {
   val?: LossAcc;
 }
 
-export interface StepRecord {
-  kind: 'step';
+/** What step and epoch records share. */
+interface TrainingRecord {
   /** 0-based epoch (within the stage for P-DARTS). */
   epoch: number;
   /** Global optimisation steps done so far (monotone over the whole run, across stages). */
@@ -95,16 +95,12 @@ export interface StepRecord {
   time: number;
 }
 
-export interface EpochRecord {
+export interface StepRecord extends TrainingRecord {
+  kind: 'step';
+}
+
+export interface EpochRecord extends TrainingRecord {
   kind: 'epoch';
-  epoch: number;
-  step: number;
-  stage?: number;
-  lr: number;
-  teacher: ModelMetrics;
-  student?: ModelMetrics;
-  agreement?: number;
-  pseudoAcc?: number;
   /** Mean entropy (nats) of softmax(alpha) over the edges, per cell type. */
   alphaEntropy?: { normal: number; reduce: number };
   /** Skip-connects in the normal cell of the current genotype. */
@@ -112,7 +108,6 @@ export interface EpochRecord {
   /** Wall seconds of this epoch, and the part spent waiting for data. */
   seconds: number;
   dataSeconds?: number;
-  time: number;
 }
 
 /** Written when the run ends or is stopped with a reason (also repeated in run.json). */
