@@ -10,6 +10,7 @@ import { SearchStopped } from '../../train/search.js';
 import { UserError } from '../errors.js';
 import { drawGenotype } from '../run-report.js';
 import { asUserError } from './train.js';
+import { collect } from '../options.js';
 
 interface Opts {
   preset?: string;
@@ -25,8 +26,6 @@ interface Opts {
   charts: boolean;
   cells: boolean;
 }
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function parseSeeds(o: Opts): number[] {
   if (o.seedList !== undefined) {

@@ -1,6 +1,5 @@
 // `lbt search`: architecture search (DARTS-family host, with or without LBT), then an optional
 // short retrain of the found cell and a report. With no arguments: the `default` preset.
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { genotypeToJSON } from '../../nas/genotype.js';
@@ -16,6 +15,7 @@ import { RunDir, RunDirError } from '../../train/run-dir.js';
 import { runSearch, SearchStopped, stageCount } from '../../train/search.js';
 import { loadDataFor, readSplits } from '../../train/search-data.js';
 import { readJsonFile } from '../json.js';
+import { collect, stamp } from '../options.js';
 import { UserError } from '../errors.js';
 import { writeRunReport } from '../run-report.js';
 
@@ -30,14 +30,6 @@ interface Opts {
   quiet?: boolean;
   retrain: boolean;
   report: boolean;
-}
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
-
-function stamp(): string {
-  return new Date().toISOString().replace(/[:T]/g, '-').replace(/\..*/, '');
 }
 
 export function registerSearch(program: Command): void {
@@ -154,6 +146,5 @@ export function registerSearch(program: Command): void {
         process.off('SIGTERM', onSignal);
         run.close();
       }
-      if (!existsSync(run.dir)) throw new UserError(`run directory ${run.dir} vanished`);
     });
 }

@@ -23,6 +23,7 @@ import { loadTrainData, resumeTrainRun, trainSplits } from '../../train/retrain-
 import { isRunDir, RunDir, RunDirError } from '../../train/run-dir.js';
 import { RUN_FILES } from '../../train/run-types.js';
 import { UserError } from '../errors.js';
+import { collect, stamp } from '../options.js';
 
 interface Opts {
   genotype?: string;
@@ -35,8 +36,6 @@ interface Opts {
   resume?: string;
   quiet?: boolean;
 }
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** Errors of the layers below that come from the user's input: printed as `lbt: message`, exit 2. */
 export function asUserError(err: unknown): unknown {
@@ -82,8 +81,6 @@ function readText(file: string): string {
     throw new UserError(`cannot read genotype file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
-
-const stamp = () => new Date().toISOString().replace(/[:T]/g, '-').replace(/\..*/, '');
 
 /** The lines `lbt train` ends with. */
 export function formatResult(
