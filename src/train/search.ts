@@ -188,7 +188,7 @@ export async function runSearch(cfg: SearchConfig, io: SearchIO): Promise<Search
             m.tAcc.update(ts.acc);
             if (student) {
               const hidden = hiddenLabels(data, u.index);
-              const uLabels = hidden ? t.tensor(Array.from(hidden), [hidden.length], { dtype: 'int64' }) : null;
+              const uLabels = hidden ? t.tensor(Array.from(hidden), [hidden.length], { dtype: 'int64', device }) : null;
               try {
                 const ss = studentStep(
                   student.net,
