@@ -1,3 +1,11 @@
+import { DataConfigError, DatasetFormatError, DatasetNotFoundError } from '../data/errors.js';
+import { AlphasFormatError } from '../nas/alphas.js';
+import { GenotypeFormatError } from '../nas/genotype.js';
+import { CheckpointError } from '../train/checkpoint.js';
+import { ConfigError } from '../train/config-load.js';
+import { DeviceError } from '../train/device.js';
+import { RunDirError } from '../train/run-dir.js';
+
 /** An error caused by the user's input (file, flag, config): printed without a stack trace. */
 export class UserError extends Error {
   constructor(
@@ -7,4 +15,22 @@ export class UserError extends Error {
     super(message);
     this.name = 'UserError';
   }
+}
+
+/** Errors of the layers below that come from the user's input (each names its file, key or field). */
+const INPUT_ERRORS = [
+  ConfigError,
+  RunDirError,
+  CheckpointError,
+  DeviceError,
+  DatasetNotFoundError,
+  DatasetFormatError,
+  DataConfigError,
+  GenotypeFormatError,
+  AlphasFormatError,
+];
+
+/** An input error of the layers below as a UserError (printed as `lbt: message`, exit 2); anything else as is. */
+export function asUserError(err: unknown): unknown {
+  return INPUT_ERRORS.some((E) => err instanceof E) ? new UserError((err as Error).message) : err;
 }

@@ -12,7 +12,7 @@ import { registerReport } from './commands/report.js';
 import { registerSearch } from './commands/search.js';
 import { registerTest } from './commands/test.js';
 import { registerTrain } from './commands/train.js';
-import { UserError } from './errors.js';
+import { asUserError, UserError } from './errors.js';
 
 const program = new Command('lbt')
   .description('Learning by Teaching for neural architecture search (DARTS, PC-DARTS, P-DARTS) on libtorch')
@@ -34,8 +34,9 @@ registerPresets(program);
 
 try {
   await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) process.exit(err.exitCode);
+} catch (caught) {
+  if (caught instanceof CommanderError) process.exit(caught.exitCode);
+  const err = asUserError(caught);
   if (err instanceof UserError) {
     process.stderr.write(`lbt: ${err.message}\n`);
     process.exit(err.exitCode);

@@ -7,9 +7,8 @@ import { NonFiniteLossError } from '../../train/retrain.js';
 import { ExperimentError, ExperimentInterrupted, runExperiment, seedRange } from '../../train/experiment.js';
 import { createProgress } from '../../train/progress.js';
 import { SearchStopped } from '../../train/search.js';
-import { UserError } from '../errors.js';
+import { asUserError, UserError } from '../errors.js';
 import { drawGenotype } from '../run-report.js';
-import { asUserError } from './train.js';
 import { collect } from '../options.js';
 
 interface Opts {

@@ -3,8 +3,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { testRun } from '../../train/retrain-run.js';
-import { UserError } from '../errors.js';
-import { asUserError } from './train.js';
+import { asUserError, UserError } from '../errors.js';
 import { parseIntArg } from './genotype.js';
 
 export function registerTest(program: Command): void {

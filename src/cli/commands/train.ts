@@ -3,7 +3,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DataConfigError, DatasetFormatError, DatasetNotFoundError } from '../../data/errors.js';
 import {
   GENOTYPES,
   type Genotype,
@@ -12,17 +11,15 @@ import {
   isGenotypeName,
   toGenotypeFile,
 } from '../../nas/genotype.js';
-import { CheckpointError } from '../../train/checkpoint.js';
 import { DATASET_DEFAULTS, TrainConfig } from '../../train/config.js';
 import { describeOptions, formatOptions } from '../../train/config-help.js';
-import { ConfigError } from '../../train/config-load.js';
 import { loadTrainConfig } from '../../train/presets.js';
 import { createProgress } from '../../train/progress.js';
 import { NonFiniteLossError, RetrainInterruptedError, type RetrainResult, retrain } from '../../train/retrain.js';
 import { loadTrainData, resumeTrainRun, trainSplits } from '../../train/retrain-run.js';
-import { isRunDir, RunDir, RunDirError } from '../../train/run-dir.js';
+import { isRunDir, RunDir } from '../../train/run-dir.js';
 import { RUN_FILES } from '../../train/run-types.js';
-import { UserError } from '../errors.js';
+import { asUserError, UserError } from '../errors.js';
 import { collect, stamp } from '../options.js';
 
 interface Opts {
@@ -35,12 +32,6 @@ interface Opts {
   force?: boolean;
   resume?: string;
   quiet?: boolean;
-}
-
-/** Errors of the layers below that come from the user's input: printed as `lbt: message`, exit 2. */
-export function asUserError(err: unknown): unknown {
-  const user = [ConfigError, RunDirError, CheckpointError, DatasetNotFoundError, DatasetFormatError, DataConfigError];
-  return user.some((E) => err instanceof E) ? new UserError((err as Error).message) : err;
 }
 
 export interface GenotypeSource {
