@@ -63,11 +63,17 @@ export function toEntry(run: RunData): RunEntry {
     const p = resolve(run.dir, run.summary.searchRun);
     if (existsSync(p)) search = readRun(p);
   }
-  const ds = String(obj(run.config.dataset).name ?? obj(search?.config.dataset).name ?? '?');
+  // a search run's result is its retrain's: on retrain.dataset when that names another data set
+  const evalDs = run.summary.kind === 'search' ? obj(obj(run.config.retrain).dataset).name : undefined;
+  const ds = String(evalDs ?? obj(run.config.dataset).name ?? obj(search?.config.dataset).name ?? '?');
   let label = run.summary.label ?? (search ? (search.summary.label ?? methodLabel(search.config)) : null);
   if (!label) label = `genotype ${String(run.config.genotype ?? basename(run.dir))}`;
   const searchDs = search ? String(obj(search.config.dataset).name ?? ds) : ds;
-  if (searchDs !== ds && label.endsWith(')')) label = `${label.slice(0, -1)},${datasetName(searchDs).replace('-', '')})`;
+  if (searchDs !== ds) {
+    // searched on one data set, evaluated on another: "LBT(RN50,P-DARTS,CIFAR10)", "P-DARTS(CIFAR10)" (Table 4)
+    const where = datasetName(searchDs).replace('-', '');
+    label = label.endsWith(')') ? `${label.slice(0, -1)},${where})` : `${label}(${where})`;
+  }
   return {
     run,
     search,

@@ -97,9 +97,10 @@ function has(values: Raw, path: readonly PropertyKey[]): boolean {
   return true;
 }
 
-/** The source of the last layer that set `path` (or "defaults" when none did). */
+/** The source of the last layer that set `path`, else of its nearest parent that one set (a missing key), else "defaults". */
 function sourceOf(layers: readonly Layer[], path: readonly PropertyKey[]): string {
-  for (let i = layers.length - 1; i >= 0; i--) if (has(layers[i]!.values, path)) return layers[i]!.source;
+  for (let n = path.length; n >= 1; n--)
+    for (let i = layers.length - 1; i >= 0; i--) if (has(layers[i]!.values, path.slice(0, n))) return layers[i]!.source;
   return 'defaults';
 }
 
@@ -137,8 +138,10 @@ export function resolveSearchConfig(layers: readonly Layer[]): SearchConfig {
   const method = pick(layers, 'method', 'darts') as Method;
   const base = METHOD_DEFAULTS[method] ?? {}; // an unknown method is reported by the schema
   const withRetrain = [...layers]; // a retrain section gets the dataset's retrain defaults below it
-  const dataset = pick(layers, 'dataset', 'cifar10') as DatasetName;
   const merged = layers.reduce((acc, l) => deepMerge(acc, l.values), {} as Raw);
+  // the retrain's own data set (retrain.dataset.name) picks its defaults, else the search's
+  const own = isPlainObject(merged.retrain) && isPlainObject(merged.retrain.dataset) ? merged.retrain.dataset.name : undefined;
+  const dataset = (typeof own === 'string' ? own : pick(layers, 'dataset', 'cifar10')) as DatasetName;
   const dsDefaults = DATASET_DEFAULTS[dataset];
   if (isPlainObject(merged.retrain) && dsDefaults && Object.keys(dsDefaults).length)
     withRetrain.unshift({ source: 'defaults', values: { retrain: dsDefaults } });

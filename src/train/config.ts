@@ -62,6 +62,20 @@ export const TrainDatasetSection = DatasetFields.omit(SEARCH_ONLY_DATASET_KEYS)
   .prefault({})
   .describe('data set and splits (trains on D_tr + D_val, tests on the test split)');
 
+/** A search's `retrain.dataset`: another data set for the retrain (Table 4's CIFAR cells on ImageNet); its name is required. */
+export const RetrainDatasetSection = DatasetFields.omit(SEARCH_ONLY_DATASET_KEYS)
+  .extend({
+    name: z
+      .enum(DATASETS, { error: (i) => (i.input === undefined ? `required: one of ${DATASETS.join(', ')}` : undefined) })
+      .describe('dataset the found cell is trained and tested on'),
+  })
+  .nullable()
+  .default(null)
+  .describe(
+    "data set of the retrain when not the search's (Table 4: searched on CIFAR, evaluated on ImageNet); null = the search's. " +
+      "Its retrain defaults (ImageNet: 14 cells, C=48, ...) apply under a preset's values",
+  );
+
 export const StudentSection = z
   .strictObject({
     arch: z.enum(['resnet18', 'resnet50']).default('resnet18').describe('student network (CIFAR ResNet, kuangliu)'),
@@ -161,6 +175,9 @@ export const RetrainSection = z
   })
   .describe('evaluation-phase training of a genotype (paper §4.2; reference §4)');
 
+/** A search's retrain section: the evaluation settings, and optionally a data set other than the search's. */
+export const SearchRetrainSection = RetrainSection.extend({ dataset: RetrainDatasetSection });
+
 const searchShape = {
   description: z.string().optional().describe('one line shown by `lbt presets`'),
   method: z.enum(METHODS).default('darts').describe('base method: darts, pc-darts or p-darts'),
@@ -191,7 +208,9 @@ const searchShape = {
   weights: WeightsSection,
   arch: ArchSection,
   pdarts: PdartsSection,
-  retrain: RetrainSection.nullable().default(null).describe('short retrain of the found cell after the search; null = none'),
+  retrain: SearchRetrainSection.nullable()
+    .default(null)
+    .describe('short retrain of the found cell after the search; null = none'),
 };
 
 export const SearchConfig = z.strictObject(searchShape).superRefine((c, ctx) => {
@@ -208,6 +227,7 @@ export const SearchConfig = z.strictObject(searchShape).superRefine((c, ctx) => 
 export type SearchConfig = z.infer<typeof SearchConfig>;
 export type SearchConfigInput = z.input<typeof SearchConfig>;
 export type RetrainConfig = z.infer<typeof RetrainSection>;
+export type SearchRetrainConfig = z.infer<typeof SearchRetrainSection>;
 
 export const TrainConfig = z.strictObject({
   description: z.string().optional().describe('one line shown by `lbt presets`'),

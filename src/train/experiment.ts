@@ -18,8 +18,8 @@ import { type LoadedCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { SearchConfig } from './config.js';
 import { loadSearchConfig } from './presets.js';
 import { createProgress, type Progress } from './progress.js';
-import { type RetrainPlan, type RetrainResult, RetrainInterruptedError, retrain } from './retrain.js';
-import { loadTrainData, resumeTrainRun, trainConfigFromSearch, trainSplits } from './retrain-run.js';
+import { type RetrainPlan, type RetrainResult, RetrainInterruptedError } from './retrain.js';
+import { checkRetrainData, retrainAfterSearch } from './retrain-run.js';
 import { RunDir } from './run-dir.js';
 import { RUN_FILES, type RunResult, type RunSummary } from './run-types.js';
 import { runSearch, SearchStopped, stageCount } from './search.js';
@@ -252,7 +252,7 @@ async function searchSeed(o: ExperimentOptions, seed: number, cfg: SearchConfig,
   }
 }
 
-/** The retrain of one seed's genotype in SEED/retrain, with the paper's evaluation data (lbt train's). */
+/** The retrain of one seed's genotype in SEED/retrain (retrainAfterSearch: lbt train's data for the retrain config). */
 async function retrainSeed(
   o: ExperimentOptions,
   seed: number,
@@ -267,24 +267,18 @@ async function retrainSeed(
     return readJson<RunResult>(join(dir, RUN_FILES.result));
   }
   const progress = (plan: RetrainPlan) => o.progress?.({ seed, phase: 'retrain', ...plan }) ?? silent();
-  const signal = o.signal ? { signal: o.signal } : {};
   let r: RetrainResult;
   try {
-    if (summary && existsSync(join(dir, RUN_FILES.checkpoint))) {
-      const started = await resumeTrainRun(dir);
-      o.onPhase?.(seed, 'retrain', 'resume', dir);
-      const { config, genotype, data, run, checkpoint } = started;
-      r = await retrain({ config, genotype, data, run, resume: checkpoint, progress, ...signal }).finally(() => run.close());
-    } else {
-      // lbt train's data, not the search's: ImageNet trains on all of its training images (§4.2)
-      const config = trainConfigFromSearch(cfg, searchDir);
-      const data = await loadTrainData(config);
-      const run = RunDir.create(dir, { kind: 'train', config, force: true, device: config.device, searchRun: '..' });
-      run.writeGenotype(toGenotypeFile(g));
-      run.writeSplits(trainSplits(data));
-      o.onPhase?.(seed, 'retrain', 'start', dir);
-      r = await retrain({ config, genotype: g, data, run, progress, ...signal }).finally(() => run.close());
-    }
+    r = await retrainAfterSearch({
+      search: cfg,
+      searchDir,
+      genotype: g,
+      dir,
+      resume: summary !== null,
+      progress,
+      ...(o.signal && { signal: o.signal }),
+      onStart: (how) => o.onPhase?.(seed, 'retrain', how, dir),
+    });
   } catch (err) {
     if (err instanceof RetrainInterruptedError) throw new ExperimentInterrupted(dir, seed, 'retrain');
     throw err;
@@ -309,6 +303,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     retrain: o.retrain,
   };
   const configs = o.seeds.map((s) => seedConfig(spec, s, o.configsDir)); // every config error before any work
+  await checkRetrainData(configs[0] as SearchConfig); // and a retrain's other data set (the seeds share it)
   const dir = resolve(o.dir);
   openExperiment(dir, spec, o.force ?? false);
   const outcomes: SeedOutcome[] = [];

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { type SearchConfig, type TrainConfig, trainDatasetFields } from './config.js';
 import {
   ConfigError,
+  deepMerge,
   type Layer,
   isPlainObject,
   readConfigFile,
@@ -46,16 +47,26 @@ export interface PresetInfo {
 export function listPresets(configsDir = CONFIGS_DIR): PresetInfo[] {
   const dir = join(configsDir, 'presets');
   return listNames(dir).map((name) => {
-    const file = findFile(dir, name, 'preset');
-    const d = readConfigFile(file).description;
+    const { source: file, values } = loadPreset(name, configsDir);
+    const d = values.description;
     return { name, file, description: typeof d === 'string' ? d.trim().split('\n')[0]! : '' };
   });
 }
 
-/** A preset as a config layer (raw values; validated when the layers are resolved). */
-export function loadPreset(name: string, configsDir = CONFIGS_DIR): Layer {
+/**
+ * A preset as a config layer (raw values; validated when the layers are resolved). `extends: NAME`
+ * starts from another preset and deep-merges this one's values over it (Table 4's transfer rows are
+ * the CIFAR presets with an ImageNet retrain).
+ */
+export function loadPreset(name: string, configsDir = CONFIGS_DIR, chain: readonly string[] = []): Layer {
   const file = findFile(join(configsDir, 'presets'), name, 'preset');
-  return { source: file, values: readConfigFile(file) };
+  const { extends: base, ...values } = readConfigFile(file);
+  if (base === undefined) return { source: file, values };
+  if (typeof base !== 'string') throw new ConfigError(file, 'extends', 'expected the name of another preset');
+  if ([...chain, name].includes(base))
+    throw new ConfigError(file, 'extends', `presets extend each other in a cycle: ${[...chain, name, base].join(' -> ')}`);
+  const parent = loadPreset(base, configsDir, [...chain, name]);
+  return { source: file, values: deepMerge(parent.values, values) };
 }
 
 export function listScales(configsDir = CONFIGS_DIR): string[] {
@@ -125,9 +136,9 @@ export function trainLayerFromSearch(l: Layer): Layer {
   const v = l.values;
   if (!('method' in v || 'retrain' in v || 'lbt' in v)) return l;
   const out: Record<string, unknown> = isPlainObject(v.retrain) ? { ...v.retrain } : {};
-  if (isPlainObject(v.dataset)) {
-    out.dataset = trainDatasetFields(v.dataset);
-  }
+  // the retrain's own data set (retrain.dataset) wins over the search's
+  if (isPlainObject(v.dataset) && !isPlainObject(out.dataset)) out.dataset = trainDatasetFields(v.dataset);
+  else if (out.dataset === null) delete out.dataset;
   for (const k of ['device', 'deterministic', 'description'] as const) if (k in v) out[k] = v[k];
   return { source: l.source, values: out };
 }

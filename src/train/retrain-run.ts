@@ -140,10 +140,14 @@ export async function resumeTrainRun(dir: string): Promise<ResumedTrainRun> {
   }
 }
 
-/** The `lbt train` config equivalent to a search's retrain section (dataset, seed and device of the search). */
+/**
+ * The `lbt train` config equivalent to a search's retrain section: its data set (retrain.dataset,
+ * else the search's), the search's seed and device.
+ */
 export function trainConfigFromSearch(search: SearchConfig, genotypeRef: string): TrainConfig {
   if (!search.retrain) throw new DataConfigError('retrain', 'the search config has no retrain section');
-  const dataset = trainDatasetFields(search.dataset);
+  const { dataset: own, ...retrainSettings } = search.retrain;
+  const dataset = own ?? trainDatasetFields(search.dataset);
   return TrainConfig.parse({
     genotype: genotypeRef,
     seed: search.seed,
@@ -152,8 +156,19 @@ export function trainConfigFromSearch(search: SearchConfig, genotypeRef: string)
     checkpointEvery: search.checkpointEvery,
     logEvery: search.logEvery,
     dataset,
-    ...search.retrain,
+    ...retrainSettings,
   });
+}
+
+/**
+ * Checks, before a search starts, that the data of its retrain can be loaded when that is another
+ * data set (retrain.dataset): a missing ImageNet is reported before the search, not after it.
+ */
+export async function checkRetrainData(search: SearchConfig): Promise<void> {
+  if (!search.retrain?.dataset) return;
+  const data = await loadTrainData(trainConfigFromSearch(search, '(check)'));
+  if (!data.test)
+    throw new DataConfigError('retrain.dataset', `${data.meta.name} has no test split to evaluate the retrained cell on`);
 }
 
 export interface RetrainAfterSearchOptions {
@@ -161,31 +176,34 @@ export interface RetrainAfterSearchOptions {
   /** The search run directory (its genotype.json is what is trained). */
   searchDir: string;
   genotype: Genotype;
-  /** The search's data: the retrain trains on its train ∪ valid and tests on its test split. */
-  data: SearchData;
   /** The retrain's own run directory; default SEARCH_DIR/retrain. */
   dir?: string;
-  /** Continue a retrain left unfinished in `dir` (its checkpoint) instead of starting over. */
+  /** Continue a retrain left unfinished in `dir` (its checkpoint, config and splits) instead of starting over. */
   resume?: boolean;
   /** The search's RunDir: when given, the retrain's result.json is written there too (for `lbt report`). */
   searchRun?: RunDir;
   progress?: (plan: RetrainPlan) => Progress;
   signal?: AbortSignal;
+  /** Told whether the retrain starts afresh or continues a checkpoint. */
+  onStart?: (how: 'start' | 'resume', dir: string) => void;
 }
 
 /**
- * The short retrain after a search: a train run in SEARCH_DIR/retrain (kind "train", searchRun
- * pointing back, config.json a full TrainConfig so `lbt test --run` and `lbt train --resume` work on
- * it), trained on the search's D_tr ∪ D_val and tested on its test split.
+ * The retrain after a search: a train run in SEARCH_DIR/retrain (kind "train", searchRun pointing
+ * back, config.json a full TrainConfig so `lbt test --run` and `lbt train --resume` work on it). Its
+ * data are `lbt train`'s for that config: D_tr ∪ D_val of the retrain's data set (the search's unless
+ * retrain.dataset names another; with null sizes the whole training set, as paper §4.2 evaluates)
+ * and its test split.
  */
 export async function retrainAfterSearch(o: RetrainAfterSearchOptions): Promise<RetrainResult> {
   const dir = o.dir ?? join(o.searchDir, 'retrain');
-  const config = trainConfigFromSearch(o.search, o.searchDir);
   if (o.resume && existsSync(join(dir, RUN_FILES.checkpoint))) {
-    const checkpoint = checkpointOf(dir);
-    const run = RunDir.resume(dir, checkpoint.meta.step);
-    return reported(o, await retrain({ config, genotype: o.genotype, data: o.data, run, resume: checkpoint, ...pass(o) }));
+    const { run, config, genotype, data, checkpoint } = await resumeTrainRun(dir);
+    o.onStart?.('resume', dir);
+    return reported(o, await retrain({ config, genotype, data, run, resume: checkpoint, ...pass(o) }).finally(() => run.close()));
   }
+  const config = trainConfigFromSearch(o.search, o.searchDir);
+  const data = await loadTrainData(config);
   const run = RunDir.create(dir, {
     kind: 'train',
     config,
@@ -194,8 +212,9 @@ export async function retrainAfterSearch(o: RetrainAfterSearchOptions): Promise<
     searchRun: relative(dir, o.searchDir) || '.',
   });
   run.writeGenotype(toGenotypeFile(o.genotype));
-  run.writeSplits(trainSplits(o.data));
-  return reported(o, await retrain({ config, genotype: o.genotype, data: o.data, run, ...pass(o) }));
+  run.writeSplits(trainSplits(data));
+  o.onStart?.('start', dir);
+  return reported(o, await retrain({ config, genotype: o.genotype, data, run, ...pass(o) }).finally(() => run.close()));
 }
 
 function reported(o: RetrainAfterSearchOptions, r: RetrainResult): RetrainResult {

@@ -52,8 +52,10 @@ export function smokeSets(datasetName: string, d: SmokeData): string[] {
 
 /** Ablations, λ/γ sweeps and the default preset go to smoke-ablations.test.ts; the CIFAR rows of Tables 2-3 to smoke.test.ts. */
 export const isAblationPreset = (name: string): boolean => /^(ablation-|sweep-|default$)/.test(name);
-/** The ImageNet presets (folders, 224 px) go to smoke-imagenet.test.ts. */
+/** The presets that touch ImageNet (folders, 224 px) go to smoke-imagenet.test.ts: its searches and the CIFAR → ImageNet rows. */
 export const isImageNetPreset = (name: string): boolean => name.endsWith('-imagenet');
+/** Table 4's transfer rows: searched on CIFAR, retrained on ImageNet (retrain.dataset). */
+export const isTransferPreset = (name: string): boolean => name.endsWith('-to-imagenet');
 
 /**
  * Runs one preset at smoke scale as `lbt experiment --preset NAME --seeds 1 --scale smoke` (through the
@@ -62,9 +64,14 @@ export const isImageNetPreset = (name: string): boolean => name.endsWith('-image
  * whose result is on the search run. Returns the seed's run directory.
  */
 export async function runPresetSmoke(name: string, d: SmokeData): Promise<string> {
-  const dataset = loadSearchConfig({ preset: name }).dataset.name;
+  const preset = loadSearchConfig({ preset: name });
+  const dataset = preset.dataset.name;
   const dir = join(d.cifar, '..', 'exp', name);
   const sets = dataset === 'fashion-mnist' ? [] : smokeSets(dataset, d);
+  // a retrain on another data set (Table 4's transfer rows): its directory too
+  const other = preset.retrain?.dataset?.name;
+  if (other === 'imagenet') sets.push(`retrain.dataset.dir=${d.imagenet}`);
+  else if (other === 'cifar10' || other === 'cifar100') sets.push(`retrain.dataset.dir=${d.cifar}`);
   const res = await runExperiment({ dir, seeds: [0], preset: name, scale: 'smoke', sets, retrain: true, report: false });
   const seedDir = res.seeds[0]!.dir;
   const json = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;

@@ -1,12 +1,16 @@
-// CI smoke, ImageNet presets of Table 4 (PC-DARTS ImageNet search, K = 2, ImageNet stem) at
-// `--scale smoke` on tiny class folders (images resized to 224 px, so these are the slow ones).
+// CI smoke, ImageNet presets of Table 4 at `--scale smoke` on tiny class folders (images resized to
+// 224 px, so these are the slow ones): the PC-DARTS ImageNet search (K = 2, ImageNet stem), and the
+// cells searched on CIFAR-10/100 and retrained on ImageNet (retrain.dataset).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { buildReport } from '../../src/report/report.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { TrainConfig } from '../../src/train/config.js';
 import { listPresets, loadSearchConfig } from '../../src/train/presets.js';
 import { readRun } from '../../src/train/run-dir.js';
-import { isImageNetPreset, runPresetSmoke, type SmokeData, writeSmokeData } from './fixtures.js';
+import { isImageNetPreset, isTransferPreset, runPresetSmoke, type SmokeData, writeSmokeData } from './fixtures.js';
 
 let data: SmokeData;
 before(() => {
@@ -32,9 +36,9 @@ test('the ImageNet preset is the PC-DARTS ImageNet search (K=2, ImageNet stem, b
   assert.deepEqual([c.retrain?.layers, c.retrain?.channels, c.retrain?.epochs, c.retrain?.schedule], [14, 48, 250, 'linear']);
 });
 
-for (const name of listPresets()
-  .map((p) => p.name)
-  .filter(isImageNetPreset)) {
+const names = listPresets().map((p) => p.name);
+
+for (const name of names.filter((n) => isImageNetPreset(n) && !isTransferPreset(n))) {
   test(`${name}: runs at smoke scale; betas in its checkpoint and snapshots`, async () => {
     const dir = await runPresetSmoke(name, data);
     const ck = loadCheckpoint(join(dir, 'checkpoint.safetensors'));
@@ -48,5 +52,27 @@ for (const name of listPresets()
       for (const s of Object.values(ck.optimizers)) for (const x of s.tensors.values()) x.dispose();
     }
     assert.equal(readRun(dir).snapshots.at(-1)?.betas?.normal.length, 14);
+  });
+}
+
+for (const name of names.filter(isTransferPreset)) {
+  test(`${name}: searched on CIFAR, the found cell retrained on all ImageNet training images and tested on val`, async () => {
+    const dir = await runPresetSmoke(name, data);
+    const json = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
+    const search = readRun(dir);
+    assert.match(String((search.config.dataset as { name: string }).name), /^cifar100?$/);
+    const retrain = readRun(join(dir, 'retrain'));
+    const cfg = TrainConfig.parse(retrain.config);
+    assert.deepEqual([cfg.dataset.name, cfg.dataset.dir], ['imagenet', data.imagenet]);
+    // 6 classes x 10 training images, every one in D_tr or D_val; 6 x 2 validation images tested
+    const splits = json<{ train: number[]; valid: number[] }>(join(dir, 'retrain', 'splits.json'));
+    assert.equal(new Set([...splits.train, ...splits.valid]).size, 60);
+    assert.equal(retrain.result?.testExamples, 12);
+    assert.ok(Number.isFinite(retrain.result?.top5Error), 'ImageNet results carry top-5');
+    assert.deepEqual(search.result, retrain.result, 'the search run carries its retrain result');
+    // the report puts the row in the ImageNet table, labelled as Table 4 does
+    const report = await buildReport([dir], { noCharts: true });
+    assert.match(report.markdown, /## Results on ImageNet/);
+    assert.match(report.markdown, /\| [^|]*[,(]CIFAR(10|100)\) \|/);
   });
 }

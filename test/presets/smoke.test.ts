@@ -98,7 +98,7 @@ describe('PC-DARTS through the search loop', () => {
 });
 
 describe('lbt experiment: resumable as a whole', () => {
-  test('a finished experiment is skipped, a lost retrain is redone, an interrupted search resumes; other sources are refused', async () => {
+  test('a finished experiment is skipped, a lost retrain is redone, an interrupted search or retrain resumes; other sources are refused', async () => {
     const dir = join(data.cifar, '..', 'exp-resume');
     const sets = smokeSets('cifar10', data);
     const base = { dir, preset: 'darts1st-cifar10', scale: 'smoke', sets, retrain: true };
@@ -130,6 +130,15 @@ describe('lbt experiment: resumable as a whole', () => {
         .sort(),
       ['seed-0', 'seed-1', 'seed-2'],
     );
+
+    // seed 2: a retrain interrupted after its checkpoint continues from it (same result)
+    const r2 = join(dir, 'seed-2', 'retrain', 'run.json');
+    writeFileSync(r2, JSON.stringify({ ...json<RunSummary>(r2), status: 'interrupted' }));
+    rmSync(join(dir, 'seed-2', 'retrain', 'result.json'));
+    const third = await runExperiment({ ...base, seeds: [2], onPhase, report: false });
+    assert.deepEqual(seen.splice(0), ['2:search:skip', '2:retrain:resume']);
+    assert.deepEqual(third.seeds[0]!.result, again.seeds[2]!.result);
+    assert.equal(json<RunSummary>(r2).status, 'completed');
 
     await assert.rejects(runExperiment({ ...base, seeds: [0], sets: [...sets, 'lambda=2'] }), ExperimentError);
     await assert.rejects(runExperiment({ ...base, seeds: [0], sets: [...sets, 'seed=3'] }), /--seeds or --seed-list/);

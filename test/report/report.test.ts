@@ -131,6 +131,24 @@ test('ImageNet-style results get a Top-5 column; search-only runs show "-" for t
   assert.match(r.markdown, /\| genotype PC_DARTS_image \| 24\.20 \| 7\.30 \| 5\.34 \| - \| 1 \|/);
 });
 
+test('a search whose retrain ran on another data set is a row of that table, labelled as Table 4 does', async () => {
+  const transfer = makeRun('transfer', {
+    config: { ...lbtCifar10, student: { arch: 'resnet50' }, retrain: { dataset: { name: 'imagenet' } } },
+    wall: 2 * 3600,
+    result: { testError: 25.5, top5Error: 7.9, paramsM: 4.8 },
+  });
+  const baseline = makeRun('transfer-baseline', {
+    config: { ...darts, method: 'p-darts', dataset: { name: 'cifar100' }, retrain: { dataset: { name: 'imagenet' } } },
+    wall: 3600,
+    result: { testError: 24.7, top5Error: 7.5, paramsM: 5.1 },
+  });
+  const r = await buildReport([transfer, baseline], { noCharts: true });
+  assert.match(r.markdown, /\| P-DARTS\(CIFAR100\) \| 24\.70 \| 7\.50 \| 5\.10 \| 1\.00 \| 1 \|/);
+  assert.ok(r.markdown.includes('## Results on ImageNet'));
+  assert.ok(!r.markdown.includes('## Results on CIFAR-10'));
+  assert.match(r.markdown, /\| LBT\(RN50,DARTS-2nd,CIFAR10\) \| 25\.50 \| 7\.90 \| 4\.80 \| 2\.00 \| 1 \|/);
+});
+
 test('HTML is self-contained: inline SVG heatmaps and curves, no external URL, no script', async () => {
   const d = makeRun('with-charts', { config: lbtCifar10, wall: 600, result: { testError: 3.1, paramsM: 1.9 } });
   const ops = [

@@ -1,7 +1,7 @@
 // The search/retrain config: reference defaults, per-method defaults, strictness, error messages
 // naming key and source, YAML/JSON files, --set overrides, presets and the smoke overlay.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -185,6 +185,80 @@ test('smoke overlay: on top of the preset, under --set; shrinks a retrain sectio
   const t = loadTrainConfig({ preset: 'default', scale: 'smoke' });
   assert.deepEqual([t.layers, t.channels, t.epochs, t.dataset.trainSize], [3, 8, 1, 16]);
   assert.throws(() => loadSearchConfig({ scale: 'huge' }), /no scale named "huge"/);
+});
+
+test("Table 4 transfer presets: the CIFAR preset's search exactly, retrained on ImageNet with the §4.2 settings", () => {
+  const pairs = listPresets()
+    .map((p) => p.name)
+    .filter((n) => n.endsWith('-to-imagenet'));
+  assert.deepEqual(pairs.sort(), [
+    'darts2nd-cifar10-to-imagenet',
+    'lbt-rn50-darts2nd-cifar10-to-imagenet',
+    'lbt-rn50-pdarts-cifar10-to-imagenet',
+    'lbt-rn50-pdarts-cifar100-to-imagenet',
+    'pdarts-cifar10-to-imagenet',
+    'pdarts-cifar100-to-imagenet',
+  ]);
+  for (const name of pairs) {
+    const t = loadSearchConfig({ preset: name });
+    const { retrain, description: _d, ...search } = t;
+    const {
+      retrain: baseRetrain,
+      description: _b,
+      ...baseSearch
+    } = loadSearchConfig({ preset: name.replace('-to-imagenet', '') });
+    assert.deepEqual(search, baseSearch, `${name} searches as its CIFAR preset`);
+    assert.equal(baseRetrain?.dataset, null);
+    assert.ok(retrain?.dataset);
+    assert.deepEqual(
+      [retrain.dataset.name, retrain.dataset.dir, retrain.dataset.trainSize, retrain.layers, retrain.channels, retrain.epochs],
+      ['imagenet', null, null, 14, 48, 250],
+    );
+    assert.deepEqual(
+      [retrain.batchSize, retrain.lr, retrain.schedule, retrain.warmupEpochs, retrain.weightDecay, retrain.labelSmoothing],
+      [1024, 0.5, 'linear', 5, 3e-5, 0.1],
+    );
+    assert.deepEqual([retrain.dropPath, retrain.cutout, retrain.auxiliary], [0, false, true]);
+    const train = loadTrainConfig({ preset: name });
+    assert.deepEqual([train.dataset.name, train.layers, train.channels], ['imagenet', 14, 48], `lbt train --preset ${name}`);
+  }
+});
+
+test("retrain.dataset: its name is required; its data set's retrain defaults apply under the given values", () => {
+  assert.throws(
+    () => loadSearchConfig({ sets: ['retrain.dataset.dir=/data'] }),
+    /^ConfigError: --set: retrain\.dataset\.name: required: one of cifar10, /,
+  );
+  const c = loadSearchConfig({ sets: ['retrain.dataset.name=imagenet'] });
+  assert.equal(c.dataset.name, 'cifar10');
+  assert.deepEqual([c.retrain?.layers, c.retrain?.channels, c.retrain?.labelSmoothing], [14, 48, 0.1]);
+  const d = loadSearchConfig({ sets: ['retrain.dataset.name=imagenet', 'retrain.layers=10'] });
+  assert.equal(d.retrain?.layers, 10);
+  assert.equal(loadSearchConfig({ sets: ['retrain={}'] }).retrain?.dataset, null, "default: the search's data set");
+});
+
+test('extends: a preset deep-merges over another; cycles and bad names are errors naming the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lbt-presets-'));
+  mkdirSync(join(dir, 'presets'));
+  const put = (n: string, text: string) => writeFileSync(join(dir, 'presets', `${n}.yaml`), text);
+  put('base', 'description: the base\nepochs: 7\nstudent:\n  arch: resnet50\n  lr: 0.05\n');
+  put('child', 'extends: base\nstudent:\n  lr: 0.01\n');
+  assert.equal(listPresets(dir).find((p) => p.name === 'child')?.description, 'the base');
+  put('a', 'extends: b\n');
+  put('b', 'extends: a\n');
+  put('num', 'extends: 3\n');
+  const c = loadSearchConfig({ preset: 'child', configsDir: dir });
+  assert.deepEqual([c.epochs, c.student.arch, c.student.lr, c.description], [7, 'resnet50', 0.01, 'the base']);
+  assert.throws(
+    () => loadSearchConfig({ preset: 'a', configsDir: dir }),
+    /b\.yaml: extends: presets extend each other in a cycle: a -> b -> a/,
+  );
+  assert.throws(
+    () => loadSearchConfig({ preset: 'num', configsDir: dir }),
+    /num\.yaml: extends: expected the name of another preset/,
+  );
+  put('lost', 'extends: nowhere\n');
+  assert.throws(() => loadSearchConfig({ preset: 'lost', configsDir: dir }), /no preset named "nowhere"/);
 });
 
 test('describeOptions lists every leaf option with its default, description and per-method defaults', () => {

@@ -231,7 +231,7 @@ describe('retrain', () => {
       ],
     });
     const searchRun = RunDir.create(searchDir, { kind: 'search', config: search });
-    const r = await retrainAfterSearch({ search, searchDir, genotype: GENOTYPES.PDARTS, data, searchRun });
+    const r = await retrainAfterSearch({ search, searchDir, genotype: GENOTYPES.PDARTS, searchRun });
     const sub = readRun(join(searchDir, 'retrain'));
     assert.equal(sub.summary.kind, 'train');
     assert.equal(sub.summary.status, 'completed');

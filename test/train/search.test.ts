@@ -115,3 +115,24 @@ test('a corrupt checkpoint is refused with the file named', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /checkpoint .*bad\/checkpoint\.safetensors: /);
 });
+
+test('missing data (of the search, or of another data set for its retrain) is reported before anything is written', () => {
+  const cases = [
+    [['--set', 'dataset.name=cifar10', '--set', `dataset.dir=${join(base, 'none')}`], /CIFAR-10 data directory .*none not found/],
+    [
+      ['--set', 'retrain.dataset.name=imagenet', '--set', `retrain.dataset.dir=${join(base, 'no-imagenet')}`],
+      /ImageNet directory .*no-imagenet not found\. Put the ImageNet training images as <dir>\/train\/<class>/,
+    ],
+  ] as const;
+  for (const [sets, message] of cases) {
+    const d = join(base, 'never');
+    const r = spawnSync(process.execPath, [CLI, 'search', '--scale', 'smoke', ...sets, '--out', d, '--quiet'], {
+      env,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(existsSync(d), false, 'no run directory');
+  }
+});

@@ -2,21 +2,22 @@
 // short retrain of the found cell and a report. With no arguments: the `default` preset.
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { SearchData } from '../../data/index.js';
 import { genotypeToJSON } from '../../nas/genotype.js';
-import { CheckpointError, loadCheckpoint } from '../../train/checkpoint.js';
+import { loadCheckpoint } from '../../train/checkpoint.js';
 import { type SearchConfig, SearchConfig as SearchSchema, METHOD_DEFAULTS } from '../../train/config.js';
-import { ConfigError } from '../../train/config-load.js';
 import { describeOptions, formatOptions } from '../../train/config-help.js';
 import { loadSearchConfig } from '../../train/presets.js';
-import { checkDevice, DeviceError } from '../../train/device.js';
+import { checkDevice } from '../../train/device.js';
 import { createProgress } from '../../train/progress.js';
-import { retrainAfterSearch } from '../../train/retrain-run.js';
-import { RunDir, RunDirError } from '../../train/run-dir.js';
+import { checkRetrainData, retrainAfterSearch } from '../../train/retrain-run.js';
+import { RunDir } from '../../train/run-dir.js';
+import { RUN_FILES } from '../../train/run-types.js';
 import { runSearch, SearchStopped, stageCount } from '../../train/search.js';
 import { loadDataFor, readSplits } from '../../train/search-data.js';
 import { readJsonFile } from '../json.js';
 import { collect, stamp } from '../options.js';
-import { UserError } from '../errors.js';
+import { asUserError, UserError } from '../errors.js';
 import { writeRunReport } from '../run-report.js';
 
 interface Opts {
@@ -56,10 +57,12 @@ export function registerSearch(program: Command): void {
       let cfg: SearchConfig;
       let run: RunDir;
       let resume = null;
+      let data: SearchData;
       try {
         if (o.resume) {
           const dir = resolve(o.resume);
           cfg = SearchSchema.parse(readJsonFile(join(dir, 'config.json')));
+          data = await loadDataFor(cfg, readSplits(join(dir, RUN_FILES.splits)));
           resume = loadCheckpoint(join(dir, 'checkpoint.safetensors'));
           run = RunDir.resume(dir, resume.meta.step);
         } else {
@@ -71,6 +74,9 @@ export function registerSearch(program: Command): void {
           });
           if (!o.retrain) cfg = { ...cfg, retrain: null };
           checkDevice(cfg.device);
+          // the data (and a retrain's other data set) are checked before anything is written
+          data = await loadDataFor(cfg);
+          await checkRetrainData(cfg);
           const out = resolve(o.out ?? join('runs', `search-${preset ?? 'custom'}-${stamp()}`));
           run = RunDir.create(out, {
             kind: 'search',
@@ -80,19 +86,11 @@ export function registerSearch(program: Command): void {
             device: cfg.device,
             command: process.argv.slice(2),
           });
+          run.writeSplits(data.splits);
         }
       } catch (err) {
-        if (
-          err instanceof ConfigError ||
-          err instanceof RunDirError ||
-          err instanceof CheckpointError ||
-          err instanceof DeviceError
-        )
-          throw new UserError(err.message);
-        throw err;
+        throw asUserError(err);
       }
-      const data = await loadDataFor(cfg, o.resume ? readSplits(run.path('splits')) : undefined);
-      if (!o.resume) run.writeSplits(data.splits);
       const perEpoch = Math.ceil(data.splits.train.length / cfg.batchSize);
       const steps = Math.min(perEpoch, cfg.stepsPerEpoch ?? perEpoch) * cfg.epochs * stageCount(cfg);
       const progress = createProgress({
@@ -120,7 +118,7 @@ export function registerSearch(program: Command): void {
             search: cfg,
             searchDir: run.dir,
             genotype: res.genotype,
-            data,
+            resume: o.resume !== undefined,
             searchRun: run,
             progress: (p) => createProgress({ ...p, stream: process.stderr, quiet: o.quiet ?? false, label: 'retrain' }),
           });
