@@ -25,6 +25,8 @@ export const DataConfig = z.strictObject({
   validSize: count.optional(),
   unlabeledSize: count.optional(),
   testSize: count.optional(),
+  /** Training images held out as the test split instead of the test set (paper §4.4: 5000); one sample for every seed. */
+  testFromTrain: count.optional(),
   /** Per-class fractions for ImageNet folders (§4.2). */
   trainFraction: fraction.default(0.1),
   validFraction: fraction.default(0.025),
@@ -85,18 +87,24 @@ export function buildSearchData(ds: LoadedDataset, other: ImageSource | null, cf
     if (splits.dataset !== ds.meta.name)
       throw new DataConfigError('splits.dataset', `${splits.dataset}, the data is ${ds.meta.name}`);
   } else if (ds.train.kind === 'folder') {
+    if (cfg.testFromTrain)
+      throw new DataConfigError(
+        'testFromTrain',
+        'image folders have their own val/ test split; a held-out test split is for CIFAR and IDX data',
+      );
     const f = { train: cfg.trainFraction, valid: cfg.validFraction, unlabeled: cfg.unlabeledFraction };
     splits = makeClassSplits(ds.meta.name, cfg.seed, ds.train.labels, ds.meta.numClasses, f, nTest);
   } else {
-    const half = other ? Math.floor(nTrain / 2) : Math.floor(nTrain / 3);
+    const h = cfg.testFromTrain ?? 0;
+    const half = other ? Math.floor((nTrain - h) / 2) : Math.floor((nTrain - h) / 3);
     const sizes = {
       train: cfg.trainSize ?? half,
       valid: cfg.validSize ?? half,
       unlabeled: cfg.unlabeledSize ?? (other ? other.n : half),
-      test: cfg.testSize ?? nTest ?? 0,
+      test: cfg.testSize ?? (h || (nTest ?? 0)),
     };
     const o = other ? { name: other.origin, n: other.n } : null;
-    splits = makeSplits(ds.meta.name, cfg.seed, sizes, { train: nTrain, other: o, test: nTest });
+    splits = makeSplits(ds.meta.name, cfg.seed, sizes, { train: nTrain, other: o, test: nTest, heldOut: h });
   }
   const uSource = other ? (other.kind === 'array' ? withoutLabels(other) : other) : ds.train;
   checkSplits(splits, { train: nTrain, unlabeled: uSource.n, test: nTest });
@@ -106,7 +114,11 @@ export function buildSearchData(ds: LoadedDataset, other: ImageSource | null, cf
     train: subset('train', ds.train, splits.train, true),
     valid: subset('valid', ds.train, splits.valid, true),
     unlabeled: subset('unlabeled', uSource, splits.unlabeled, false),
-    test: ds.test && splits.test ? subset('test', ds.test, splits.test, true) : null,
+    test: !splits.test
+      ? null
+      : splits.testFrom === 'train'
+        ? subset('test', ds.train, splits.test, true)
+        : ds.test && subset('test', ds.test, splits.test, true),
   };
 }
 

@@ -4,7 +4,8 @@
 // permutation's first and next parts, shared by teacher and student); D_u = the other CIFAR's
 // training images without labels. Fashion-MNIST/MNIST: train, validation and D_u are disjoint
 // parts of one permutation of its training set. ImageNet: per class, a seeded sample of 10% train,
-// 2.5% validation and another 10% unlabeled. Every split is stored sorted ascending.
+// 2.5% validation and another 10% unlabeled. The λ/γ studies (§4.4) hold out 5K training images as
+// the test split (testFrom: 'train'). Every split is stored sorted ascending.
 import { z } from 'zod';
 import { DataConfigError } from './errors.js';
 import { deriveSeed, permutation } from './rng.js';
@@ -21,7 +22,9 @@ export const SplitIndices = z.strictObject({
   train: Indices,
   valid: Indices,
   unlabeled: Indices,
-  /** Indices into the test set, or null when there is none. */
+  /** What `test` indexes: the test set, or the training set (a held-out part of it, paper §4.4). */
+  testFrom: z.enum(['test', 'train']).default('test'),
+  /** Indices into the test set (or the training set, see testFrom), or null when there is none. */
   test: Indices.nullable(),
 });
 export type SplitIndices = z.infer<typeof SplitIndices>;
@@ -40,20 +43,40 @@ function need(field: string, want: number, have: number, what: string): void {
   if (want > have) throw new DataConfigError(field, `${want} images requested, ${what} holds ${have}`);
 }
 
+/** The held-out sample's stream: a constant ('LBT'), not derived from any run seed. */
+const HELD_OUT_SEED = deriveSeed(0x4c4254, 5);
+
+/**
+ * The training images held out as the test split (paper §4.4: 5K of CIFAR's train + val): one
+ * sample that does not depend on the run seed, so every seed and every λ/γ point is tested on the
+ * same images. Returns the held-out part (unsorted) and the rest, in the sample's order.
+ */
+export function holdOut(nTrain: number, count: number): { held: Int32Array; rest: Int32Array } {
+  need('testFromTrain', count, nTrain, 'the training set');
+  const q = permutation(nTrain, HELD_OUT_SEED);
+  return { held: q.subarray(0, count), rest: q.subarray(count) };
+}
+
 /**
  * Count-based splits. nTrain: size of the labelled training set; nOther: size of the D_u source
- * when it is another dataset (null: D_u is carved from the same training set); nTest: test set size.
+ * when it is another dataset (null: D_u is carved from the same training set); nTest: test set size;
+ * heldOut: training images held out as the test split instead of the test set (0 = none).
  */
 export function makeSplits(
   dataset: DatasetName,
   seed: number,
   sizes: SplitSizes,
-  n: { train: number; other: { name: string; n: number } | null; test: number | null },
+  n: { train: number; other: { name: string; n: number } | null; test: number | null; heldOut?: number },
 ): SplitIndices {
   const same = n.other === null;
+  const h = n.heldOut ?? 0;
+  const pool = h > 0 ? holdOut(n.train, h) : null;
+  const nPool = n.train - h;
   const carved = sizes.train + sizes.valid + (same ? sizes.unlabeled : 0);
-  need(`trainSize + validSize${same ? ' + unlabeledSize' : ''}`, carved, n.train, `the ${dataset} training set`);
-  const p = permutation(n.train, deriveSeed(seed, 1));
+  const where = `the ${dataset} training set${h ? ` less the ${h} held out as the test split` : ''}`;
+  need(`trainSize + validSize${same ? ' + unlabeledSize' : ''}`, carved, nPool, where);
+  const p0 = permutation(nPool, deriveSeed(seed, 1));
+  const p = pool ? p0.map((i) => pool.rest[i]!) : p0;
   const train = sortedSlice(p, 0, sizes.train);
   const valid = sortedSlice(p, sizes.train, sizes.train + sizes.valid);
   let unlabeled: number[];
@@ -63,14 +86,29 @@ export function makeSplits(
     unlabeled = sortedSlice(permutation(n.other!.n, deriveSeed(seed, 2)), 0, sizes.unlabeled);
   }
   let test: number[] | null = null;
-  if (n.test !== null) {
+  if (pool) {
+    need('testSize', sizes.test, h, `the ${h} training images held out`);
+    const pick = sizes.test === h ? pool.held : permutation(h, deriveSeed(seed, 3)).map((i) => pool.held[i]!);
+    test = sortedSlice(pick, 0, sizes.test);
+  } else if (n.test !== null) {
     need('testSize', sizes.test, n.test, `the ${dataset} test set`);
     test =
       sizes.test === n.test
         ? Array.from({ length: n.test }, (_, i) => i)
         : sortedSlice(permutation(n.test, deriveSeed(seed, 3)), 0, sizes.test);
   }
-  return { format: 'lbt-splits/1', dataset, seed, unlabeledFrom: same ? 'train' : n.other!.name, train, valid, unlabeled, test };
+  const unlabeledFrom = same ? 'train' : n.other!.name;
+  return {
+    format: 'lbt-splits/1',
+    dataset,
+    seed,
+    unlabeledFrom,
+    train,
+    valid,
+    unlabeled,
+    testFrom: pool ? 'train' : 'test',
+    test,
+  };
 }
 
 export interface Fractions {
@@ -120,6 +158,7 @@ export function makeClassSplits(
     train: sort(train),
     valid: sort(valid),
     unlabeled: sort(unlabeled),
+    testFrom: 'test',
     test,
   };
 }
@@ -143,7 +182,13 @@ export function checkSplits(s: SplitIndices, n: { train: number; unlabeled: numb
     for (let i = 0; i < n.train; i++)
       if (un[i] && (tr[i] || va[i])) throw new DataConfigError('splits.unlabeled', `index ${i} is also labelled`);
   }
-  if (s.test !== null) {
+  if (s.test !== null && s.testFrom === 'train') {
+    // held out of the training set: never trained or searched on
+    check('test', s.test, n.train);
+    for (const i of s.test)
+      if (tr[i] || va[i] || (s.unlabeledFrom === 'train' && un[i]))
+        throw new DataConfigError('splits.test', `index ${i} is held out as a test image and also in a training split`);
+  } else if (s.test !== null) {
     if (n.test === null) throw new DataConfigError('splits.test', 'the dataset has no test set');
     check('test', s.test, n.test);
   }

@@ -44,6 +44,12 @@ export const DatasetFields = z.strictObject({
   valSize: subsetSize().default(null).describe('examples in D_val; null = the other half of the labeled training set'),
   unlabeledSize: subsetSize().default(null).describe('examples in D_u; null = all available'),
   testSize: subsetSize().default(null).describe('examples in the test set; null = the whole test split'),
+  testFromTrain: nonNegInt()
+    .nullable()
+    .default(null)
+    .describe(
+      'hold out this many training images as the test split (one sample for every seed); search and retrain use the rest (paper §4.4 λ/γ studies: 5000)',
+    ),
   augment: z.boolean().default(true).describe('random crop (pad 4) and horizontal flip on training batches'),
   cutout: z.boolean().default(false).describe('cutout on training batches (off in search, on in retrain)'),
   cutoutLength: posInt().default(16).describe('cutout square side in pixels'),

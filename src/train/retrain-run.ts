@@ -29,10 +29,11 @@ function sizeOf(v: number | null, dflt: number, total: number): number {
 export async function loadTrainData(cfg: TrainConfig, saved?: SplitIndices): Promise<SearchData> {
   const d = cfg.dataset;
   const ds = await loadDataset({ dataset: d.name, ...(d.dir !== null && { dir: d.dir }) });
-  const n = ds.train.n;
-  const nTest = ds.test?.n ?? 0;
+  const held = d.testFromTrain ?? 0; // training images held out as the test split (the search's, same sample)
+  const n = ds.train.n - held;
+  const nTest = held || (ds.test?.n ?? 0);
   const half = Math.floor(n / 2);
-  const base = { dataset: d.name, seed: cfg.seed, unlabeledSize: 0 };
+  const base = { dataset: d.name, seed: cfg.seed, unlabeledSize: 0, ...(held && { testFromTrain: held }) };
   let dc: DataConfig;
   if (ds.train.kind === 'folder') {
     for (const k of ['trainSize', 'valSize'] as const) {

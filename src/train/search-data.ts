@@ -17,7 +17,7 @@ export async function loadDataFor(cfg: SearchConfig, saved?: SplitIndices): Prom
       trainSize: of(d.trainSize, ds.train.n),
       valSize: of(d.valSize, ds.train.n),
       unlabeledSize: of(d.unlabeledSize, ds.train.n),
-      testSize: of(d.testSize, ds.test?.n ?? 0),
+      testSize: of(d.testSize, d.testFromTrain || (ds.test?.n ?? 0)),
     };
   }
   return loadSearchData(
@@ -30,6 +30,7 @@ export async function loadDataFor(cfg: SearchConfig, saved?: SplitIndices): Prom
       ...(sizes.valSize !== null && { validSize: sizes.valSize }),
       ...(sizes.unlabeledSize !== null && { unlabeledSize: sizes.unlabeledSize }),
       ...(sizes.testSize !== null && { testSize: sizes.testSize }),
+      ...(d.testFromTrain !== null && { testFromTrain: d.testFromTrain }),
     },
     saved,
   );

@@ -106,3 +106,48 @@ test('per-class sampling (ImageNet §4.2): round(f·count) per class, disjoint, 
   assert.deepEqual(makeClassSplits('imagenet', 1, labels, 2, f, null), s);
   assert.throws(() => makeClassSplits('imagenet', 1, labels, 2, { train: 0.6, valid: 0.3, unlabeled: 0.2 }, null), /> 1/);
 });
+
+test('a held-out test split (§4.4): carved from train, one sample for every seed, outside every training split', () => {
+  const held = (seed: number, other = true) =>
+    makeSplits(
+      'cifar10',
+      seed,
+      other ? { train: 40, valid: 40, unlabeled: 30, test: 15 } : { train: 30, valid: 30, unlabeled: 25, test: 15 },
+      { train: 100, other: other ? { name: 'cifar100', n: 50 } : null, test: 20, heldOut: 15 },
+    );
+  const a = held(1);
+  const b = held(2);
+  assert.equal(a.testFrom, 'train');
+  assert.equal(a.test?.length, 15);
+  assert.deepEqual(a.test, b.test, 'the held-out images do not depend on the run seed');
+  assert.notDeepEqual(a.train, b.train);
+  for (const s of [a, b, held(3, false)]) {
+    const used = new Set([...s.train, ...s.valid, ...(s.unlabeledFrom === 'train' ? s.unlabeled : [])]);
+    assert.ok(s.test!.every((i) => i < 100 && !used.has(i)));
+  }
+  // a smaller test split is a subset of the held-out images
+  const small = makeSplits(
+    'cifar10',
+    1,
+    { train: 40, valid: 40, unlabeled: 30, test: 5 },
+    { train: 100, other: { name: 'cifar100', n: 50 }, test: 20, heldOut: 15 },
+  );
+  assert.ok(small.test!.every((i) => a.test!.includes(i)));
+  // the held-out images leave less to split, and the error says so
+  assert.throws(
+    () => makeSplits('cifar10', 0, { ...sizes, train: 50 }, { train: 100, other: { name: 'c', n: 50 }, test: 20, heldOut: 15 }),
+    /trainSize \+ validSize: 90 images requested, the cifar10 training set less the 15 held out as the test split holds 85/,
+  );
+  assert.throws(
+    () => checkSplits({ ...a, train: [...a.train, a.test![0]!].sort((x, y) => x - y) }, { train: 100, unlabeled: 50, test: 20 }),
+    /splits\.test: index \d+ is held out as a test image and also in a training split/,
+  );
+  // old splits files (no testFrom) still read, as test-set indices
+  const { testFrom: _t, ...old } = cifarLike(2);
+  assert.equal(SplitIndices.parse(old).testFrom, 'test');
+  // the data set's test subset indexes the training images
+  const ds = syntheticDataset({ n: 60, nTest: 10, height: 4, width: 4, channels: 1, numClasses: 3, seed: 1 });
+  const data = buildSearchData(ds, null, DataConfig.parse({ dataset: 'fashion-mnist', seed: 0, testFromTrain: 12 }));
+  assert.equal(data.test?.source, ds.train);
+  assert.deepEqual([data.splits.train.length, data.splits.valid.length, data.test?.indices.length], [16, 16, 12]);
+});

@@ -68,6 +68,8 @@ export async function runPresetSmoke(name: string, d: SmokeData): Promise<string
   const dataset = preset.dataset.name;
   const dir = join(d.cifar, '..', 'exp', name);
   const sets = dataset === 'fashion-mnist' ? [] : smokeSets(dataset, d);
+  // the λ/γ sweeps hold 5K training images out as the test split: 16 of the tiny sets
+  if (preset.dataset.testFromTrain !== null) sets.push('dataset.testFromTrain=16');
   // a retrain on another data set (Table 4's transfer rows): its directory too
   const other = preset.retrain?.dataset?.name;
   if (other === 'imagenet') sets.push(`retrain.dataset.dir=${d.imagenet}`);

@@ -64,6 +64,7 @@ test('writes config, splits, metrics (one JSON object per line), snapshots, geno
     dataset: 'cifar10',
     seed: 2,
     unlabeledFrom: 'cifar100',
+    testFrom: 'test',
     train: [3, 1],
     valid: [0, 2],
     unlabeled: [5],
