@@ -4,20 +4,18 @@
 namespace lbt {
 
 static Napi::Value Dispose(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "dispose: expected a tensor handle");
-  TensorHandle* h = Napi::ObjectWrap<TensorHandle>::Unwrap(info[0].As<Napi::Object>());
-  h->Release(info.Env());
+  // a second dispose of one handle is a no-op (the JS Tensor never sends one)
+  if (info.Length() >= 1) Handles(info.Env()).Release(info.Env(), info[0]);
   return info.Env().Undefined();
 }
 
 static Napi::Value IsAlive(const Napi::CallbackInfo& info) {
-  TensorHandle* h = Napi::ObjectWrap<TensorHandle>::Unwrap(info[0].As<Napi::Object>());
-  return Napi::Boolean::New(info.Env(), h->alive);
+  return Napi::Boolean::New(info.Env(), info.Length() >= 1 && Handles(info.Env()).IsAlive(info[0]));
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InstallCpuAllocator();
-  exports.Set("TensorHandle", TensorHandle::Init(env));
+  InitHandles(env);
   exports.Set("dispose", Napi::Function::New(env, Dispose, "dispose"));
   exports.Set("isAlive", Napi::Function::New(env, IsAlive, "isAlive"));
   ExportTable(env, exports, OpTable());

@@ -111,7 +111,7 @@ const std::vector<OpEntry>& RuntimeTable() {
          return Napi::Boolean::New(a.env(), prev);
        }},
       {"isGradEnabled", [](A a) { return Napi::Boolean::New(a.env(), torch::autograd::GradMode::is_enabled()); }},
-      {"liveCount", [](A a) { return Napi::Number::New(a.env(), static_cast<double>(TensorHandle::live)); }},
+      {"liveCount", [](A a) { return Napi::Number::New(a.env(), static_cast<double>(Handles(a.env()).live)); }},
       {"manualSeed", [](A a) { torch::manual_seed(static_cast<uint64_t>(a.i64(0))); return Nothing(a); }},
       {"getRngState", [](A a) {
          auto gen = at::detail::getDefaultCPUGenerator();

@@ -2,55 +2,94 @@
 
 namespace lbt {
 
-int64_t TensorHandle::live = 0;
-static thread_local torch::Tensor* pending = nullptr;
-static Napi::FunctionReference* constructor = nullptr;
+namespace {
+constexpr uint64_t kSlotBits = 24;
+constexpr uint64_t kSlotMask = (uint64_t{1} << kSlotBits) - 1;
+constexpr uint32_t kGenMask = (uint32_t{1} << 28) - 1;
+// Every id has bit 52 set (ids lie in [2^52, 2^53), exact doubles), so that small numbers such
+// as 0 or 1 are never taken for a handle.
+constexpr uint64_t kTag = uint64_t{1} << 52;
+// Tensor bytes are reported to V8 (so that GC, and with it the backstop, sees native memory) in
+// steps of this many, not on every create/release.
+constexpr int64_t kExternalStep = int64_t{4} << 20;
+}  // namespace
 
-Napi::Function TensorHandle::Init(Napi::Env env) {
-  Napi::Function fn = DefineClass(env, "TensorHandle", {});
-  constructor = new Napi::FunctionReference(Napi::Persistent(fn));
-  return fn;
+void InitHandles(Napi::Env env) { env.SetInstanceData<HandleTable>(new HandleTable()); }
+
+HandleTable& Handles(Napi::Env env) { return *env.GetInstanceData<HandleTable>(); }
+
+void HandleTable::Account(Napi::Env env, int64_t delta) {
+  unreported_ += delta;
+  if (unreported_ >= kExternalStep || unreported_ <= -kExternalStep) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, unreported_);
+    unreported_ = 0;
+  }
 }
 
-TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {
-  if (pending == nullptr) {
-    throw Napi::TypeError::New(info.Env(), "TensorHandle cannot be constructed from JavaScript");
+Napi::Value HandleTable::Add(Napi::Env env, const torch::Tensor& t) {
+  uint32_t i;
+  if (!free_.empty()) {
+    i = free_.back();
+    free_.pop_back();
+  } else {
+    if (slots_.size() > kSlotMask) throw std::runtime_error("more than 16M live tensors");
+    i = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
   }
-  tensor = *pending;
-  alive = true;
-  bytes = tensor.defined() ? static_cast<int64_t>(tensor.numel() * tensor.element_size()) : 0;
+  Slot& s = slots_[i];
+  s.tensor = t;
+  s.alive = true;
+  s.bytes = t.defined() ? static_cast<int64_t>(t.numel() * t.element_size()) : 0;
   live++;
-  if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), bytes);
+  if (s.bytes > 0) Account(env, s.bytes);
+  return Napi::Number::New(env, static_cast<double>(kTag | i | (static_cast<uint64_t>(s.gen) << kSlotBits)));
 }
 
-TensorHandle::~TensorHandle() {
-  if (alive) {
-    // Finalizer path (backstop): the env may be tearing down, so no external-memory call.
-    tensor = torch::Tensor();
-    alive = false;
-    live--;
+int64_t HandleTable::Find(Napi::Value v, bool* disposed) const {
+  *disposed = false;
+  if (!v.IsNumber()) return -1;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d < 9007199254740992.0) || d != static_cast<double>(static_cast<uint64_t>(d))) return -1;
+  uint64_t id = static_cast<uint64_t>(d);
+  if (id < kTag) return -1;
+  id -= kTag;
+  uint64_t i = id & kSlotMask;
+  if (i >= slots_.size() || (id >> kSlotBits) > kGenMask) return -1;
+  const Slot& s = slots_[i];
+  if (s.gen != (id >> kSlotBits) || !s.alive) {
+    *disposed = true;
+    return -1;
   }
+  return static_cast<int64_t>(i);
 }
 
-void TensorHandle::Release(Napi::Env env) {
-  if (!alive) return;
-  tensor = torch::Tensor();
-  alive = false;
+const torch::Tensor* HandleTable::Get(Napi::Value v, const char** why) const {
+  bool disposed;
+  int64_t i = Find(v, &disposed);
+  if (i < 0) {
+    *why = disposed ? "is a disposed tensor (used after dispose)" : "must be a tensor handle";
+    return nullptr;
+  }
+  return &slots_[static_cast<size_t>(i)].tensor;
+}
+
+bool HandleTable::IsAlive(Napi::Value v) const {
+  bool disposed;
+  return Find(v, &disposed) >= 0;
+}
+
+bool HandleTable::Release(Napi::Env env, Napi::Value v) {
+  bool disposed;
+  int64_t i = Find(v, &disposed);
+  if (i < 0) return false;
+  Slot& s = slots_[static_cast<size_t>(i)];
+  s.tensor = torch::Tensor();
+  s.alive = false;
+  s.gen = (s.gen + 1) & kGenMask;
+  free_.push_back(static_cast<uint32_t>(i));
   live--;
-  if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -bytes);
-}
-
-Napi::Object TensorHandle::Wrap(Napi::Env env, torch::Tensor t) {
-  pending = &t;
-  Napi::Object obj;
-  try {
-    obj = constructor->New({});
-  } catch (...) {
-    pending = nullptr;
-    throw;
-  }
-  pending = nullptr;
-  return obj;
+  if (s.bytes > 0) Account(env, -s.bytes);
+  return true;
 }
 
 void Args::fail(size_t i, const std::string& what) const {
@@ -60,12 +99,10 @@ void Args::fail(size_t i, const std::string& what) const {
 bool Args::isNil(size_t i) const { return i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined(); }
 
 torch::Tensor Args::tensor(size_t i) const {
-  if (i >= info_.Length() || !info_[i].IsObject()) fail(i, "must be a tensor handle");
-  Napi::Object o = info_[i].As<Napi::Object>();
-  if (!o.InstanceOf(constructor->Value())) fail(i, "must be a tensor handle");
-  TensorHandle* h = Napi::ObjectWrap<TensorHandle>::Unwrap(o);
-  if (!h->alive) fail(i, "is a disposed tensor (used after dispose)");
-  return h->tensor;
+  const char* why = "must be a tensor handle";
+  const torch::Tensor* t = i < info_.Length() ? Handles(env()).Get(info_[i], &why) : nullptr;
+  if (t == nullptr) fail(i, why);
+  return *t;
 }
 
 c10::optional<torch::Tensor> Args::optTensor(size_t i) const {
@@ -76,16 +113,14 @@ c10::optional<torch::Tensor> Args::optTensor(size_t i) const {
 std::vector<torch::Tensor> Args::tensors(size_t i) const {
   if (i >= info_.Length() || !info_[i].IsArray()) fail(i, "must be an array of tensor handles");
   Napi::Array a = info_[i].As<Napi::Array>();
+  const HandleTable& table = Handles(env());
   std::vector<torch::Tensor> out;
   out.reserve(a.Length());
   for (uint32_t k = 0; k < a.Length(); k++) {
-    Napi::Value v = a[k];
-    if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(constructor->Value())) {
-      fail(i, "element " + std::to_string(k) + " is not a tensor handle");
-    }
-    TensorHandle* h = Napi::ObjectWrap<TensorHandle>::Unwrap(v.As<Napi::Object>());
-    if (!h->alive) fail(i, "element " + std::to_string(k) + " is a disposed tensor (used after dispose)");
-    out.push_back(h->tensor);
+    const char* why = "must be a tensor handle";
+    const torch::Tensor* t = table.Get(a[k], &why);
+    if (t == nullptr) fail(i, "element " + std::to_string(k) + (why[0] == 'i' ? " is a disposed tensor (used after dispose)" : " is not a tensor handle"));
+    out.push_back(*t);
   }
   return out;
 }

@@ -9,19 +9,37 @@
 
 namespace lbt {
 
-// A JS object owning one torch::Tensor. Freed by dispose() or, as a backstop, by GC.
-class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
+// Tensor handles are numbers, 2^52 + (slot | generation << 24), into a per-env table of torch::Tensors.
+// Creating one is a table write (no JS object, no N-API reference or finalizer, which were
+// half the cost of a small op); the JS Tensor owns it and releases it by dispose() or, as a
+// backstop, from a FinalizationRegistry. The generation makes a released id invalid forever.
+class HandleTable {
  public:
-  static Napi::Function Init(Napi::Env env);
-  static Napi::Object Wrap(Napi::Env env, torch::Tensor t);
-  static int64_t live;
-  explicit TensorHandle(const Napi::CallbackInfo& info);
-  ~TensorHandle() override;
-  void Release(Napi::Env env);
-  torch::Tensor tensor;
-  bool alive = false;
-  int64_t bytes = 0;
+  Napi::Value Add(Napi::Env env, const torch::Tensor& t);
+  // The live slot an id names, or nullptr with `why` set (not a handle / disposed).
+  const torch::Tensor* Get(Napi::Value v, const char** why) const;
+  // Frees the slot; false when the id is not a live handle.
+  bool Release(Napi::Env env, Napi::Value v);
+  bool IsAlive(Napi::Value v) const;
+  int64_t live = 0;
+
+ private:
+  struct Slot {
+    torch::Tensor tensor;
+    uint32_t gen = 0;
+    bool alive = false;
+    int64_t bytes = 0;
+  };
+  int64_t Find(Napi::Value v, bool* disposed) const;
+  void Account(Napi::Env env, int64_t delta);
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_;
+  int64_t unreported_ = 0;
 };
+
+// This env's handle table (created by the addon's Init).
+HandleTable& Handles(Napi::Env env);
+void InitHandles(Napi::Env env);
 
 // Argument reader: each accessor names the op and argument position in its error.
 class Args {
@@ -43,7 +61,7 @@ class Args {
   std::string str(size_t i) const;
   torch::Dtype dtype(size_t i) const;
   torch::Device device(size_t i) const;
-  Napi::Value ret(const torch::Tensor& t) const { return TensorHandle::Wrap(env(), t); }
+  Napi::Value ret(const torch::Tensor& t) const { return Handles(env()).Add(env(), t); }
   [[noreturn]] void fail(size_t i, const std::string& what) const;
 
  private:

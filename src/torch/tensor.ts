@@ -3,7 +3,8 @@
 // Every tensor created while a scope() is open belongs to that scope and is freed when it
 // closes, unless it is returned from the scope (it then moves to the enclosing scope) or
 // marked with keep(). Outside any scope a tensor lives until dispose(); a finalizer frees
-// forgotten ones as a backstop only (it never runs inside a synchronous loop).
+// forgotten ones as a backstop only (it never runs inside a synchronous loop). Native handles
+// are numbers (slot and generation in the addon's table), so a handle is never reused.
 import { type Handle, native } from './native.js';
 
 export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
@@ -17,7 +18,29 @@ export class TensorDisposedError extends Error {
   }
 }
 
-const scopes: Set<Tensor>[] = [];
+/**
+ * An open scope: the tensors created while it was innermost (a tensor whose _owner is no longer
+ * this scope, being disposed, kept or moved, is skipped and dropped at the next compaction).
+ */
+interface Scope {
+  list: Tensor[];
+  /** Compact the list when it reaches this length (twice its length after the last compaction). */
+  limit: number;
+}
+const scopes: Scope[] = [];
+const MIN_COMPACT = 1024;
+
+/** Drops the entries that left the scope, so that a long loop of explicit disposes stays small. */
+function compact(s: Scope): void {
+  s.list = s.list.filter((t) => t._owner === s);
+  s.limit = Math.max(MIN_COMPACT, 2 * s.list.length);
+}
+/**
+ * Backstop: frees the native tensor of a Tensor collected without dispose(). Only tensors that no
+ * scope owns are registered (created outside scopes, returned from the outermost one, or kept):
+ * registering every tensor cost a third of a small op. A stale handle's dispose is a no-op.
+ */
+const backstop = new FinalizationRegistry<Handle>((h) => native.dispose(h));
 let defaultDtype: 'float32' | 'float64' = 'float32';
 let defaultDevice: Device = 'cpu';
 
@@ -52,11 +75,29 @@ export function withDefaultDevice<T>(device: Device, fn: () => T): T {
 
 export class Tensor {
   #h: Handle | null;
+  /** The scope that frees this tensor when it closes (null: none, or kept). Internal to this file. */
+  _owner: Scope | null = null;
+
+  /** Whether the backstop watches this tensor (it does while no scope owns it). */
+  #watched = false;
 
   /** Wraps a fresh native handle; registers it with the innermost open scope. */
   constructor(h: Handle) {
     this.#h = h;
-    scopes.at(-1)?.add(this);
+    const s = scopes.at(-1);
+    if (s) {
+      s.list.push(this);
+      this._owner = s;
+      if (s.list.length >= s.limit) compact(s);
+    } else this._unowned();
+  }
+
+  /** No scope frees this tensor any more: the backstop watches it. Internal to this file. */
+  _unowned(): void {
+    this._owner = null;
+    if (this.#watched || this.#h === null) return;
+    backstop.register(this, this.#h, this);
+    this.#watched = true;
   }
 
   /** The native handle; throws if disposed. Internal to src/torch. */
@@ -72,8 +113,9 @@ export class Tensor {
   dispose(): void {
     if (this.#h === null) return;
     native.dispose(this.#h);
+    if (this.#watched) backstop.unregister(this);
     this.#h = null;
-    for (const s of scopes) s.delete(this);
+    this._owner = null;
   }
 
   get shape(): number[] {
@@ -187,35 +229,41 @@ function collect(value: unknown, out: Set<Tensor>, seen: Set<unknown>): void {
  * scope. fn must be synchronous: tensors created after an await would escape the scope.
  */
 export function scope<T>(fn: () => T): T {
-  const mine = new Set<Tensor>();
+  const mine: Scope = { list: [], limit: MIN_COMPACT };
   scopes.push(mine);
   let result: T;
   try {
     result = fn();
   } catch (err) {
     scopes.pop();
-    for (const t of mine) t.dispose();
+    for (const t of mine.list) if (t._owner === mine) t.dispose();
     throw err;
   }
   scopes.pop();
   if (result instanceof Promise) {
-    for (const t of mine) t.dispose();
+    for (const t of mine.list) if (t._owner === mine) t.dispose();
     throw new TypeError('scope(fn): fn must be synchronous (it returned a Promise)');
   }
   const kept = new Set<Tensor>();
   collect(result, kept, new Set());
-  const parent = scopes.at(-1);
-  for (const t of mine) {
-    if (kept.has(t)) parent?.add(t);
-    else t.dispose();
+  const parent = scopes.at(-1) ?? null;
+  for (const t of mine.list) {
+    if (t._owner !== mine) continue; // kept, disposed, or already moved
+    if (!kept.has(t)) t.dispose();
+    else if (!parent) t._unowned();
+    else {
+      t._owner = parent;
+      parent.list.push(t);
+      if (parent.list.length >= parent.limit) compact(parent);
+    }
   }
   return result;
 }
 
-/** Removes tensors from every open scope: they live until disposed explicitly. */
+/** Takes tensors out of every scope: they live until dispose(). Returns its argument. */
 export function keep<T extends Tensor | readonly Tensor[]>(value: T): T {
   const ts: readonly Tensor[] = value instanceof Tensor ? [value] : (value as readonly Tensor[]);
-  for (const t of ts) for (const s of scopes) s.delete(t);
+  for (const t of ts) t._unowned();
   return value;
 }
 

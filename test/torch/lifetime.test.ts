@@ -1,7 +1,10 @@
-// Tensor lifetimes: scopes, keep, dispose, and no leaks over long training loops.
+// Tensor lifetimes: scopes, keep, dispose, handles never reused, the GC backstop, and no leaks over
+// long training loops.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import * as t from '../../src/torch/index.js';
+import { native } from '../../src/torch/native.js';
 
 test('scope frees intermediates, returns results to the parent scope, keep escapes', () => {
   const before = t.liveTensors();
@@ -33,6 +36,56 @@ test('a throwing scope frees everything it made', () => {
     }),
   );
   assert.equal(t.liveTensors(), before);
+});
+
+test('a long loop of explicit disposes inside one scope, and tensors kept or disposed early, free once each', () => {
+  const before = t.liveTensors();
+  const survivor = t.scope(() => {
+    for (let i = 0; i < 5000; i++) t.ones([1]).add(i).dispose(); // the scope's list is compacted as it goes
+    const early = t.ones([2]);
+    early.dispose();
+    const kept = t.keep(t.ones([3]));
+    t.scope(() => kept.add(1)); // a result nobody takes: freed by the outer scope
+    return kept;
+  });
+  assert.equal(t.liveTensors(), before + 1);
+  assert.equal(survivor.disposed, false);
+  survivor.dispose();
+  assert.equal(t.liveTensors(), before);
+});
+
+test('a native handle is never reused: after dispose its id stays invalid though its slot holds a new tensor', () => {
+  const x = t.ones([2]);
+  const stale = x.h;
+  x.dispose();
+  const others = Array.from({ length: 8 }, () => t.zeros([2])); // reuse the freed slot
+  assert.throws(() => native.item(stale), /item: argument 0 is a disposed tensor/);
+  assert.equal(native.isAlive(stale), false);
+  native.dispose(stale); // a stale dispose (the backstop's, say) frees nothing
+  assert.deepEqual(
+    others.map((o) => o.disposed || o.toArray()[0]),
+    Array(8).fill(0),
+  );
+  for (const o of others) o.dispose();
+  for (const bad of [0, 1, -1, 1.5, 2 ** 53, Number.NaN])
+    assert.throws(() => native.relu(bad as never), /must be a tensor handle/);
+});
+
+test('backstop: tensors no scope owns are freed when collected without dispose (child process with --expose-gc)', () => {
+  const script = `
+    import * as t from ${JSON.stringify(new URL('../../src/torch/index.js', import.meta.url).href)};
+    const before = t.liveTensors();
+    (() => { for (let i = 0; i < 500; i++) t.ones([64]); })();                 // outside any scope
+    (() => { for (let i = 0; i < 500; i++) t.scope(() => t.ones([64])); })();  // returned from the outermost scope
+    const mid = t.liveTensors() - before;
+    for (let k = 0; k < 20 && t.liveTensors() > before; k++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+    console.log(JSON.stringify({ mid, after: t.liveTensors() - before }));`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, LBT_NUM_THREADS: '1' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout.trim()), { mid: 1000, after: 0 });
 });
 
 function smallNet() {
