@@ -13,7 +13,7 @@ import type { Progress } from './progress.js';
 import { buildEvalNetwork, type RetrainPlan, type RetrainResult, retrain } from './retrain.js';
 import { type EvalResult, evaluate } from './retrain-eval.js';
 import { isRunDir, RunDir, RunDirError } from './run-dir.js';
-import { RUN_FILES, type RunSummary } from './run-types.js';
+import { RUN_FILES, type RunResult, type RunSummary } from './run-types.js';
 
 /** A subset size of the config (null, a count or a fraction) as a count out of `total`. */
 function sizeOf(v: number | null, dflt: number, total: number): number {
@@ -198,6 +198,12 @@ export interface RetrainAfterSearchOptions {
  */
 export async function retrainAfterSearch(o: RetrainAfterSearchOptions): Promise<RetrainResult> {
   const dir = o.dir ?? join(o.searchDir, 'retrain');
+  const done = o.resume ? completedResult(dir) : null;
+  if (done) {
+    // finished in an earlier session (the search was stopped after it): its result stands
+    o.onStart?.('resume', dir);
+    return reported(o, done);
+  }
   if (o.resume && existsSync(join(dir, RUN_FILES.checkpoint))) {
     const { run, config, genotype, data, checkpoint } = await resumeTrainRun(dir);
     o.onStart?.('resume', dir);
@@ -216,6 +222,16 @@ export async function retrainAfterSearch(o: RetrainAfterSearchOptions): Promise<
   run.writeSplits(trainSplits(data));
   o.onStart?.('start', dir);
   return reported(o, await retrain({ config, genotype: o.genotype, data, run, ...pass(o) }).finally(() => run.close()));
+}
+
+/** A completed train run's result (as retrain() returned it, seconds 0), or null. */
+function completedResult(dir: string): RetrainResult | null {
+  const summary = join(dir, RUN_FILES.summary);
+  const result = join(dir, RUN_FILES.result);
+  if (!existsSync(summary) || !existsSync(result)) return null;
+  if ((JSON.parse(readFileSync(summary, 'utf8')) as RunSummary).status !== 'completed') return null;
+  const r = JSON.parse(readFileSync(result, 'utf8')) as RunResult;
+  return { ...r, testAcc: 100 - r.testError, params: Math.round(r.paramsM * 1e6), seconds: 0 };
 }
 
 function reported(o: RetrainAfterSearchOptions, r: RetrainResult): RetrainResult {

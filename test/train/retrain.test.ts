@@ -244,5 +244,9 @@ describe('retrain', () => {
     assert.equal(sub.result?.testError, r.testError);
     assert.deepEqual(readRun(searchDir).result, sub.result);
     assert.equal(r.epochs, 2);
+    // resumed after it completed (lbt search --resume of a search stopped after its retrain): the result stands
+    const again = await retrainAfterSearch({ search, searchDir, genotype: GENOTYPES.PDARTS, resume: true, searchRun });
+    assert.deepEqual([again.testError, again.testAcc, again.params], [r.testError, r.testAcc, r.params]);
+    assert.equal(readRun(join(searchDir, 'retrain')).summary.sessions, 1, 'not trained again');
   });
 });
