@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { loadDataset, loadSearchData, type SearchData, SplitIndices } from '../data/index.js';
 import type { SearchConfig } from './config.js';
+import { RunDirError } from './run-dir.js';
 
 type Sizes = Pick<SearchConfig['dataset'], 'trainSize' | 'valSize' | 'unlabeledSize' | 'testSize'>;
 
@@ -36,7 +37,17 @@ export async function loadDataFor(cfg: SearchConfig, saved?: SplitIndices): Prom
   );
 }
 
-/** A run directory's splits.json, validated. */
+/** A run directory's splits.json, validated; a missing or bad file is a RunDirError naming it. */
 export function readSplits(path: string): SplitIndices {
-  return SplitIndices.parse(JSON.parse(readFileSync(path, 'utf8')));
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new RunDirError(path, `cannot read the run's splits (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return SplitIndices.parse(JSON.parse(text));
+  } catch (e) {
+    throw new RunDirError(path, `not a valid splits file: ${(e as Error).message.split('\n')[0]}`);
+  }
 }

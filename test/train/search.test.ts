@@ -2,7 +2,7 @@
 // uninterrupted run; a non-finite loss stops the run and keeps the last good checkpoint.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -103,6 +103,16 @@ test('an existing run directory is not overwritten without --force', () => {
   const r = spawnSync(process.execPath, [CLI, 'search', ...tiny, '--out', d], { env, encoding: 'utf8' });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /exists and is not empty \(pass --force to replace it\)/);
+});
+
+test('a run directory without its splits.json is refused with the file named', () => {
+  const d = join(base, 'a');
+  const bad = join(base, 'no-splits');
+  spawnSync('cp', ['-r', d, bad]);
+  rmSync(join(bad, 'splits.json'));
+  const r = spawnSync(process.execPath, [CLI, 'search', '--resume', bad, '--quiet'], { env, encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /no-splits\/splits\.json: cannot read the run's splits \(ENOENT\)/);
 });
 
 test('a corrupt checkpoint is refused with the file named', () => {
