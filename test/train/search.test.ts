@@ -146,3 +146,39 @@ test('missing data (of the search, or of another data set for its retrain) is re
     assert.equal(existsSync(d), false, 'no run directory');
   }
 });
+
+test('Ctrl-C during the retrain after a search stops it with a checkpoint; --resume continues the retrain', async () => {
+  const d = join(base, 'interrupted-retrain');
+  const sets = ['--set', 'retrain={"epochs": 400, "stepsPerEpoch": 1, "layers": 3, "channels": 8, "batchSize": 8}'];
+  const args = [CLI, 'search', '--scale', 'smoke', ...sets, '--quiet', '--no-report', '--out', d];
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b) => {
+    stderr += String(b);
+  });
+  const retrainMetrics = join(d, 'retrain', 'metrics.jsonl');
+  const code = await new Promise<number | null>((resolve) => {
+    const poll = setInterval(() => {
+      if (existsSync(retrainMetrics) && readFileSync(retrainMetrics, 'utf8').includes('"epoch":3,')) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }
+    }, 20);
+    child.on('exit', (c) => {
+      clearInterval(poll);
+      resolve(c);
+    });
+  });
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /resume with: lbt search --resume /);
+  const status = (dir: string) => JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).status;
+  assert.deepEqual([status(d), status(join(d, 'retrain'))], ['interrupted', 'interrupted']);
+  const resumed = spawnSync(process.execPath, [CLI, 'search', '--resume', d, '--quiet', '--no-report'], {
+    env,
+    encoding: 'utf8',
+  });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const retrain = JSON.parse(readFileSync(join(d, 'retrain', 'run.json'), 'utf8'));
+  assert.deepEqual([retrain.status, retrain.sessions], ['completed', 2], 'the retrain continued, not restarted');
+  assert.equal(status(d), 'completed');
+});

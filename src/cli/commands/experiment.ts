@@ -9,7 +9,7 @@ import { createProgress } from '../../train/progress.js';
 import { SearchStopped } from '../../train/search.js';
 import { asUserError, UserError } from '../errors.js';
 import { drawGenotype } from '../run-report.js';
-import { collect } from '../options.js';
+import { collect, withInterrupt } from '../options.js';
 
 interface Opts {
   preset?: string;
@@ -63,45 +63,40 @@ export function registerExperiment(program: Command): void {
       const say = (line: string) => {
         if (!quiet) process.stderr.write(`${line}\n`);
       };
-      const ac = new AbortController();
-      const onSignal = () => ac.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        const res = await runExperiment({
-          dir,
-          seeds,
-          ...(o.preset && { preset: o.preset }),
-          ...(o.config && { file: o.config }),
-          ...(o.scale && { scale: o.scale }),
-          sets: o.set,
-          retrain: o.retrain,
-          force: o.force ?? false,
-          signal: ac.signal,
-          report: { charts: o.charts, ...(o.cells && { drawGenotype }) },
-          onPhase: (seed, phase, how, d) =>
-            say(`seed ${seed}: ${phase} ${how === 'skip' ? 'already done' : how === 'resume' ? 'resumed' : 'started'} (${d})`),
-          progress: (plan) =>
-            createProgress({ ...plan, stream: process.stderr, quiet, label: `seed ${plan.seed} ${plan.phase}` }),
-          onSeedDone: (s) =>
-            say(
-              `seed ${s.seed}: done${s.result ? `, test error ${s.result.testError.toFixed(2)}%, ${s.result.paramsM.toFixed(2)}M parameters` : ''}`,
-            ),
-        });
-        if (res.markdown !== null) process.stdout.write(res.markdown);
-        process.stdout.write(`experiment: ${res.dir}${res.markdown !== null ? ` (report.md, report.html)` : ''}\n`);
-      } catch (err) {
-        if (err instanceof ExperimentInterrupted) throw new UserError(`${err.message}\ncontinue with the same command`, 130);
-        if (err instanceof ExperimentError) throw new UserError(err.message);
-        if (err instanceof SearchStopped || err instanceof NonFiniteLossError)
-          throw new UserError(
-            `${err.message}\nthe experiment stopped; re-running the same command resumes from the last checkpoint`,
-            1,
-          );
-        throw asUserError(err);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      await withInterrupt(async (signal) => {
+        try {
+          const res = await runExperiment({
+            dir,
+            seeds,
+            ...(o.preset && { preset: o.preset }),
+            ...(o.config && { file: o.config }),
+            ...(o.scale && { scale: o.scale }),
+            sets: o.set,
+            retrain: o.retrain,
+            force: o.force ?? false,
+            signal,
+            report: { charts: o.charts, ...(o.cells && { drawGenotype }) },
+            onPhase: (seed, phase, how, d) =>
+              say(`seed ${seed}: ${phase} ${how === 'skip' ? 'already done' : how === 'resume' ? 'resumed' : 'started'} (${d})`),
+            progress: (plan) =>
+              createProgress({ ...plan, stream: process.stderr, quiet, label: `seed ${plan.seed} ${plan.phase}` }),
+            onSeedDone: (s) =>
+              say(
+                `seed ${s.seed}: done${s.result ? `, test error ${s.result.testError.toFixed(2)}%, ${s.result.paramsM.toFixed(2)}M parameters` : ''}`,
+              ),
+          });
+          if (res.markdown !== null) process.stdout.write(res.markdown);
+          process.stdout.write(`experiment: ${res.dir}${res.markdown !== null ? ` (report.md, report.html)` : ''}\n`);
+        } catch (err) {
+          if (err instanceof ExperimentInterrupted) throw new UserError(`${err.message}\ncontinue with the same command`, 130);
+          if (err instanceof ExperimentError) throw new UserError(err.message);
+          if (err instanceof SearchStopped || err instanceof NonFiniteLossError)
+            throw new UserError(
+              `${err.message}\nthe experiment stopped; re-running the same command resumes from the last checkpoint`,
+              1,
+            );
+          throw asUserError(err);
+        }
+      });
     });
 }

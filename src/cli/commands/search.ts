@@ -13,10 +13,11 @@ import { createProgress } from '../../train/progress.js';
 import { checkRetrainData, retrainAfterSearch } from '../../train/retrain-run.js';
 import { RunDir } from '../../train/run-dir.js';
 import { RUN_FILES } from '../../train/run-types.js';
+import { NonFiniteLossError, RetrainInterruptedError } from '../../train/retrain.js';
 import { runSearch, SearchStopped, stageCount } from '../../train/search.js';
 import { loadDataFor, readSplits } from '../../train/search-data.js';
 import { readJsonFile } from '../json.js';
-import { collect, stamp } from '../options.js';
+import { collect, stamp, withInterrupt } from '../options.js';
 import { asUserError, UserError } from '../errors.js';
 import { writeRunReport } from '../run-report.js';
 
@@ -101,48 +102,50 @@ export function registerSearch(program: Command): void {
         startStep: resume?.meta.step ?? 0,
         label: 'search',
       });
-      let stop = false;
-      const onSignal = () => {
-        stop = true;
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        const res = await runSearch(cfg, { run, progress, data, resume, shouldStop: () => stop });
-        progress.stop();
-        run.addPhaseSeconds('search', res.seconds);
-        run.writeGenotype(JSON.parse(genotypeToJSON(res.genotype)));
-        process.stdout.write(`genotype (${run.path('genotype')}):\n${genotypeToJSON(res.genotype)}\n`);
-        if (cfg.retrain) {
-          const r = await retrainAfterSearch({
-            search: cfg,
-            searchDir: run.dir,
-            genotype: res.genotype,
-            resume: o.resume !== undefined,
-            searchRun: run,
-            progress: (p) => createProgress({ ...p, stream: process.stderr, quiet: o.quiet ?? false, label: 'retrain' }),
-          });
-          process.stdout.write(
-            `retrained test accuracy: ${r.testAcc.toFixed(2)}% (error ${r.testError.toFixed(2)}%, ${r.params} parameters; ${join(run.dir, 'retrain')})\n`,
-          );
+      await withInterrupt(async (signal) => {
+        try {
+          const res = await runSearch(cfg, { run, progress, data, resume, shouldStop: () => signal.aborted });
+          progress.stop();
+          run.addPhaseSeconds('search', res.seconds);
+          run.writeGenotype(JSON.parse(genotypeToJSON(res.genotype)));
+          process.stdout.write(`genotype (${run.path('genotype')}):\n${genotypeToJSON(res.genotype)}\n`);
+          if (cfg.retrain) {
+            const r = await retrainAfterSearch({
+              search: cfg,
+              searchDir: run.dir,
+              genotype: res.genotype,
+              resume: o.resume !== undefined,
+              searchRun: run,
+              signal,
+              progress: (p) => createProgress({ ...p, stream: process.stderr, quiet: o.quiet ?? false, label: 'retrain' }),
+            });
+            process.stdout.write(
+              `retrained test accuracy: ${r.testAcc.toFixed(2)}% (error ${r.testError.toFixed(2)}%, ${r.params} parameters; ${join(run.dir, 'retrain')})\n`,
+            );
+          }
+          run.finish('completed');
+          if (o.report) {
+            const path = await writeRunReport(run.dir);
+            process.stdout.write(`report: ${path}\n`);
+          }
+        } catch (err) {
+          progress.stop();
+          const resumeHint = `resume with: lbt search --resume ${run.dir}`;
+          if (err instanceof SearchStopped) {
+            run.finish(signal.aborted ? 'interrupted' : 'failed', err.message);
+            throw new UserError(`${err.message}\n${resumeHint}`, signal.aborted ? 130 : 1);
+          }
+          // the retrain after the search: its own run is finished by retrain(); so is this one
+          if (err instanceof RetrainInterruptedError) {
+            run.finish('interrupted', err.message);
+            throw new UserError(`${err.message}\n${resumeHint}`, 130);
+          }
+          run.finish('failed', (err as Error).message);
+          if (err instanceof NonFiniteLossError) throw new UserError(err.message, 1);
+          throw asUserError(err);
+        } finally {
+          run.close();
         }
-        run.finish('completed');
-        if (o.report) {
-          const path = await writeRunReport(run.dir);
-          process.stdout.write(`report: ${path}\n`);
-        }
-      } catch (err) {
-        progress.stop();
-        if (err instanceof SearchStopped) {
-          run.finish(stop ? 'interrupted' : 'failed', err.message);
-          throw new UserError(`${err.message}\nresume with: lbt search --resume ${run.dir}`, stop ? 130 : 1);
-        }
-        run.finish('failed', (err as Error).message);
-        throw err;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        run.close();
-      }
+      });
     });
 }

@@ -20,7 +20,7 @@ import { loadTrainData, resumeTrainRun, trainSplits } from '../../train/retrain-
 import { isRunDir, RunDir } from '../../train/run-dir.js';
 import { RUN_FILES } from '../../train/run-types.js';
 import { asUserError, UserError } from '../errors.js';
-import { collect, stamp } from '../options.js';
+import { collect, stamp, withInterrupt } from '../options.js';
 
 interface Opts {
   genotype?: string;
@@ -147,31 +147,27 @@ export function registerTrain(program: Command): void {
       } catch (err) {
         throw asUserError(err);
       }
-      const ac = new AbortController();
-      const onSignal = () => ac.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        const r = await retrain({
-          config: cfg,
-          genotype: source.genotype,
-          data,
-          run,
-          ...(started && { resume: started.checkpoint }),
-          signal: ac.signal,
-          progress: (plan) =>
-            createProgress({ ...plan, stream: process.stderr, quiet: o.quiet ?? false, label: `train ${source.name}` }),
-        });
-        process.stdout.write(`${formatResult(r, run.dir)}\n`);
-      } catch (err) {
-        if (err instanceof RetrainInterruptedError)
-          throw new UserError(`${err.message}\nresume with: lbt train --resume ${run.dir}`, 130);
-        if (err instanceof NonFiniteLossError) throw new UserError(err.message, 1);
-        throw asUserError(err);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        run.close();
-      }
+      await withInterrupt(async (signal) => {
+        try {
+          const r = await retrain({
+            config: cfg,
+            genotype: source.genotype,
+            data,
+            run,
+            ...(started && { resume: started.checkpoint }),
+            signal,
+            progress: (plan) =>
+              createProgress({ ...plan, stream: process.stderr, quiet: o.quiet ?? false, label: `train ${source.name}` }),
+          });
+          process.stdout.write(`${formatResult(r, run.dir)}\n`);
+        } catch (err) {
+          if (err instanceof RetrainInterruptedError)
+            throw new UserError(`${err.message}\nresume with: lbt train --resume ${run.dir}`, 130);
+          if (err instanceof NonFiniteLossError) throw new UserError(err.message, 1);
+          throw asUserError(err);
+        } finally {
+          run.close();
+        }
+      });
     });
 }
