@@ -252,7 +252,7 @@ async function searchSeed(o: ExperimentOptions, seed: number, cfg: SearchConfig,
   }
 }
 
-/** The retrain of one seed's genotype in SEED/retrain (retrainAfterSearch: lbt train's data for the retrain config). */
+/** The retrain of one seed's genotype in SEED/retrain (retrainAfterSearch: lbt train's data for the retrain config; skipped when done). */
 async function retrainSeed(
   o: ExperimentOptions,
   seed: number,
@@ -261,11 +261,6 @@ async function retrainSeed(
   g: Genotype,
 ): Promise<RunResult> {
   const dir = join(searchDir, 'retrain');
-  const summary = summaryOf(dir);
-  if (summary?.status === 'completed' && existsSync(join(dir, RUN_FILES.result))) {
-    o.onPhase?.(seed, 'retrain', 'skip', dir);
-    return readJson<RunResult>(join(dir, RUN_FILES.result));
-  }
   const progress = (plan: RetrainPlan) => o.progress?.({ seed, phase: 'retrain', ...plan }) ?? silent();
   let r: RetrainResult;
   try {
@@ -274,7 +269,7 @@ async function retrainSeed(
       searchDir,
       genotype: g,
       dir,
-      resume: summary !== null,
+      resume: true, // a completed retrain is skipped, an interrupted one continues from its checkpoint
       progress,
       ...(o.signal && { signal: o.signal }),
       onStart: (how) => o.onPhase?.(seed, 'retrain', how, dir),

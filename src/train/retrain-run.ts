@@ -185,8 +185,8 @@ export interface RetrainAfterSearchOptions {
   searchRun?: RunDir;
   progress?: (plan: RetrainPlan) => Progress;
   signal?: AbortSignal;
-  /** Told whether the retrain starts afresh or continues a checkpoint. */
-  onStart?: (how: 'start' | 'resume', dir: string) => void;
+  /** Told whether the retrain starts afresh, continues a checkpoint, or had completed (its result stands). */
+  onStart?: (how: 'start' | 'resume' | 'skip', dir: string) => void;
 }
 
 /**
@@ -200,8 +200,8 @@ export async function retrainAfterSearch(o: RetrainAfterSearchOptions): Promise<
   const dir = o.dir ?? join(o.searchDir, 'retrain');
   const done = o.resume ? completedResult(dir) : null;
   if (done) {
-    // finished in an earlier session (the search was stopped after it): its result stands
-    o.onStart?.('resume', dir);
+    // finished in an earlier session (e.g. the search was stopped after it): its result stands
+    o.onStart?.('skip', dir);
     return reported(o, done);
   }
   if (o.resume && existsSync(join(dir, RUN_FILES.checkpoint))) {
