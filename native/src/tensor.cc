@@ -45,8 +45,8 @@ Napi::Value HandleTable::Add(Napi::Env env, const torch::Tensor& t) {
   return Napi::Number::New(env, static_cast<double>(kTag | i | (static_cast<uint64_t>(s.gen) << kSlotBits)));
 }
 
-int64_t HandleTable::Find(Napi::Value v, bool* disposed) const {
-  *disposed = false;
+int64_t HandleTable::Find(Napi::Value v, Lookup* why) const {
+  *why = Lookup::kNotHandle;
   if (!v.IsNumber()) return -1;
   double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= 0 && d < 9007199254740992.0) || d != static_cast<double>(static_cast<uint64_t>(d))) return -1;
@@ -57,30 +57,26 @@ int64_t HandleTable::Find(Napi::Value v, bool* disposed) const {
   if (i >= slots_.size() || (id >> kSlotBits) > kGenMask) return -1;
   const Slot& s = slots_[i];
   if (s.gen != (id >> kSlotBits) || !s.alive) {
-    *disposed = true;
+    *why = Lookup::kDisposed;
     return -1;
   }
+  *why = Lookup::kLive;
   return static_cast<int64_t>(i);
 }
 
-const torch::Tensor* HandleTable::Get(Napi::Value v, const char** why) const {
-  bool disposed;
-  int64_t i = Find(v, &disposed);
-  if (i < 0) {
-    *why = disposed ? "is a disposed tensor (used after dispose)" : "must be a tensor handle";
-    return nullptr;
-  }
-  return &slots_[static_cast<size_t>(i)].tensor;
+const torch::Tensor* HandleTable::Get(Napi::Value v, Lookup* why) const {
+  int64_t i = Find(v, why);
+  return i < 0 ? nullptr : &slots_[static_cast<size_t>(i)].tensor;
 }
 
 bool HandleTable::IsAlive(Napi::Value v) const {
-  bool disposed;
-  return Find(v, &disposed) >= 0;
+  Lookup why;
+  return Find(v, &why) >= 0;
 }
 
 bool HandleTable::Release(Napi::Env env, Napi::Value v) {
-  bool disposed;
-  int64_t i = Find(v, &disposed);
+  Lookup why;
+  int64_t i = Find(v, &why);
   if (i < 0) return false;
   Slot& s = slots_[static_cast<size_t>(i)];
   s.tensor = torch::Tensor();
@@ -98,10 +94,12 @@ void Args::fail(size_t i, const std::string& what) const {
 
 bool Args::isNil(size_t i) const { return i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined(); }
 
+static constexpr const char* kDisposed = "is a disposed tensor (used after dispose)";
+
 torch::Tensor Args::tensor(size_t i) const {
-  const char* why = "must be a tensor handle";
+  HandleTable::Lookup why = HandleTable::Lookup::kNotHandle;
   const torch::Tensor* t = i < info_.Length() ? Handles(env()).Get(info_[i], &why) : nullptr;
-  if (t == nullptr) fail(i, why);
+  if (t == nullptr) fail(i, why == HandleTable::Lookup::kDisposed ? kDisposed : "must be a tensor handle");
   return *t;
 }
 
@@ -117,9 +115,10 @@ std::vector<torch::Tensor> Args::tensors(size_t i) const {
   std::vector<torch::Tensor> out;
   out.reserve(a.Length());
   for (uint32_t k = 0; k < a.Length(); k++) {
-    const char* why = "must be a tensor handle";
+    HandleTable::Lookup why;
     const torch::Tensor* t = table.Get(a[k], &why);
-    if (t == nullptr) fail(i, "element " + std::to_string(k) + (why[0] == 'i' ? " is a disposed tensor (used after dispose)" : " is not a tensor handle"));
+    if (t == nullptr)
+      fail(i, "element " + std::to_string(k) + " " + (why == HandleTable::Lookup::kDisposed ? kDisposed : "is not a tensor handle"));
     out.push_back(*t);
   }
   return out;

@@ -16,8 +16,9 @@ namespace lbt {
 class HandleTable {
  public:
   Napi::Value Add(Napi::Env env, const torch::Tensor& t);
-  // The live slot an id names, or nullptr with `why` set (not a handle / disposed).
-  const torch::Tensor* Get(Napi::Value v, const char** why) const;
+  enum class Lookup { kLive, kNotHandle, kDisposed };
+  // The tensor a live id names, or nullptr with `why` saying what the value is instead.
+  const torch::Tensor* Get(Napi::Value v, Lookup* why) const;
   // Frees the slot; false when the id is not a live handle.
   bool Release(Napi::Env env, Napi::Value v);
   bool IsAlive(Napi::Value v) const;
@@ -30,7 +31,7 @@ class HandleTable {
     bool alive = false;
     int64_t bytes = 0;
   };
-  int64_t Find(Napi::Value v, bool* disposed) const;
+  int64_t Find(Napi::Value v, Lookup* why) const;
   void Account(Napi::Env env, int64_t delta);
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_;

@@ -51,7 +51,7 @@ const HELD_OUT_SEED = deriveSeed(0x4c4254, 5);
  * sample that does not depend on the run seed, so every seed and every λ/γ point is tested on the
  * same images. Returns the held-out part (unsorted) and the rest, in the sample's order.
  */
-export function holdOut(nTrain: number, count: number): { held: Int32Array; rest: Int32Array } {
+function holdOut(nTrain: number, count: number): { held: Int32Array; rest: Int32Array } {
   need('testFromTrain', count, nTrain, 'the training set');
   const q = permutation(nTrain, HELD_OUT_SEED);
   return { held: q.subarray(0, count), rest: q.subarray(count) };

@@ -30,10 +30,18 @@ interface Scope {
 const scopes: Scope[] = [];
 const MIN_COMPACT = 1024;
 
-/** Drops the entries that left the scope, so that a long loop of explicit disposes stays small. */
-function compact(s: Scope): void {
-  s.list = s.list.filter((t) => t._owner === s);
+/** Makes s free t when it closes; drops the entries that left s as the list grows (a long loop of explicit disposes). */
+function own(s: Scope, t: Tensor): void {
+  t._owner = s;
+  s.list.push(t);
+  if (s.list.length < s.limit) return;
+  s.list = s.list.filter((x) => x._owner === s);
   s.limit = Math.max(MIN_COMPACT, 2 * s.list.length);
+}
+
+/** Frees what s still owns (a scope whose fn threw, or returned a Promise). */
+function freeAll(s: Scope): void {
+  for (const t of s.list) if (t._owner === s) t.dispose();
 }
 /**
  * Backstop: frees the native tensor of a Tensor collected without dispose(). Only tensors that no
@@ -85,11 +93,8 @@ export class Tensor {
   constructor(h: Handle) {
     this.#h = h;
     const s = scopes.at(-1);
-    if (s) {
-      s.list.push(this);
-      this._owner = s;
-      if (s.list.length >= s.limit) compact(s);
-    } else this._unowned();
+    if (s) own(s, this);
+    else this._unowned();
   }
 
   /** No scope frees this tensor any more: the backstop watches it. Internal to this file. */
@@ -236,12 +241,12 @@ export function scope<T>(fn: () => T): T {
     result = fn();
   } catch (err) {
     scopes.pop();
-    for (const t of mine.list) if (t._owner === mine) t.dispose();
+    freeAll(mine);
     throw err;
   }
   scopes.pop();
   if (result instanceof Promise) {
-    for (const t of mine.list) if (t._owner === mine) t.dispose();
+    freeAll(mine);
     throw new TypeError('scope(fn): fn must be synchronous (it returned a Promise)');
   }
   const kept = new Set<Tensor>();
@@ -250,12 +255,8 @@ export function scope<T>(fn: () => T): T {
   for (const t of mine.list) {
     if (t._owner !== mine) continue; // kept, disposed, or already moved
     if (!kept.has(t)) t.dispose();
-    else if (!parent) t._unowned();
-    else {
-      t._owner = parent;
-      parent.list.push(t);
-      if (parent.list.length >= parent.limit) compact(parent);
-    }
+    else if (parent) own(parent, t);
+    else t._unowned();
   }
   return result;
 }
