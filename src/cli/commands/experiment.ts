@@ -7,7 +7,7 @@ import { NonFiniteLossError } from '../../train/retrain.js';
 import { ExperimentError, ExperimentInterrupted, runExperiment, seedRange } from '../../train/experiment.js';
 import { createProgress } from '../../train/progress.js';
 import { SearchStopped } from '../../train/search.js';
-import { asUserError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { drawGenotype } from '../run-report.js';
 import { collect, withInterrupt } from '../options.js';
 
@@ -95,7 +95,7 @@ export function registerExperiment(program: Command): void {
               `${err.message}\nthe experiment stopped; re-running the same command resumes from the last checkpoint`,
               1,
             );
-          throw asUserError(err);
+          throw err;
         }
       });
     });

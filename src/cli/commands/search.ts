@@ -18,7 +18,7 @@ import { runSearch, SearchStopped, stageCount } from '../../train/search.js';
 import { loadDataFor, readSplits } from '../../train/search-data.js';
 import { readJsonFile } from '../json.js';
 import { collect, stamp, withInterrupt } from '../options.js';
-import { asUserError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { writeRunReport } from '../run-report.js';
 
 interface Opts {
@@ -59,38 +59,34 @@ export function registerSearch(program: Command): void {
       let run: RunDir;
       let resume = null;
       let data: SearchData;
-      try {
-        if (o.resume) {
-          const dir = resolve(o.resume);
-          cfg = SearchSchema.parse(readJsonFile(join(dir, 'config.json')));
-          data = await loadDataFor(cfg, readSplits(join(dir, RUN_FILES.splits)));
-          resume = loadCheckpoint(join(dir, 'checkpoint.safetensors'));
-          run = RunDir.resume(dir, resume.meta.step);
-        } else {
-          cfg = loadSearchConfig({
-            ...(preset && { preset }),
-            ...(o.config && { file: o.config }),
-            ...(o.scale && { scale: o.scale }),
-            sets: o.set,
-          });
-          if (!o.retrain) cfg = { ...cfg, retrain: null };
-          checkDevice(cfg.device);
-          // the data (and a retrain's other data set) are checked before anything is written
-          data = await loadDataFor(cfg);
-          await checkRetrainData(cfg);
-          const out = resolve(o.out ?? join('runs', `search-${preset ?? 'custom'}-${stamp()}`));
-          run = RunDir.create(out, {
-            kind: 'search',
-            config: cfg,
-            force: o.force ?? false,
-            ...(preset && { preset }),
-            device: cfg.device,
-            command: process.argv.slice(2),
-          });
-          run.writeSplits(data.splits);
-        }
-      } catch (err) {
-        throw asUserError(err);
+      if (o.resume) {
+        const dir = resolve(o.resume);
+        cfg = SearchSchema.parse(readJsonFile(join(dir, 'config.json')));
+        data = await loadDataFor(cfg, readSplits(join(dir, RUN_FILES.splits)));
+        resume = loadCheckpoint(join(dir, 'checkpoint.safetensors'));
+        run = RunDir.resume(dir, resume.meta.step);
+      } else {
+        cfg = loadSearchConfig({
+          ...(preset && { preset }),
+          ...(o.config && { file: o.config }),
+          ...(o.scale && { scale: o.scale }),
+          sets: o.set,
+        });
+        if (!o.retrain) cfg = { ...cfg, retrain: null };
+        checkDevice(cfg.device);
+        // the data (and a retrain's other data set) are checked before anything is written
+        data = await loadDataFor(cfg);
+        await checkRetrainData(cfg);
+        const out = resolve(o.out ?? join('runs', `search-${preset ?? 'custom'}-${stamp()}`));
+        run = RunDir.create(out, {
+          kind: 'search',
+          config: cfg,
+          force: o.force ?? false,
+          ...(preset && { preset }),
+          device: cfg.device,
+          command: process.argv.slice(2),
+        });
+        run.writeSplits(data.splits);
       }
       const perEpoch = Math.ceil(data.splits.train.length / cfg.batchSize);
       const steps = Math.min(perEpoch, cfg.stepsPerEpoch ?? perEpoch) * cfg.epochs * stageCount(cfg);
@@ -142,7 +138,7 @@ export function registerSearch(program: Command): void {
           }
           run.finish('failed', (err as Error).message);
           if (err instanceof NonFiniteLossError) throw new UserError(err.message, 1);
-          throw asUserError(err);
+          throw err;
         } finally {
           run.close();
         }

@@ -19,7 +19,7 @@ import { NonFiniteLossError, RetrainInterruptedError, type RetrainResult, retrai
 import { loadTrainData, resumeTrainRun, trainSplits } from '../../train/retrain-run.js';
 import { isRunDir, RunDir } from '../../train/run-dir.js';
 import { RUN_FILES } from '../../train/run-types.js';
-import { asUserError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { collect, stamp, withInterrupt } from '../options.js';
 
 interface Opts {
@@ -116,36 +116,32 @@ export function registerTrain(program: Command): void {
       let run: RunDir;
       let source: GenotypeSource;
       let data: Awaited<ReturnType<typeof loadTrainData>>;
-      try {
-        if (o.resume) {
-          started = await resumeTrainRun(resolve(o.resume));
-          ({ config: cfg, run, data } = started);
-          source = { genotype: started.genotype, name: cfg.genotype };
-        } else {
-          cfg = loadTrainConfig({
-            ...(o.preset && { preset: o.preset }),
-            ...(o.config && { file: o.config }),
-            ...(o.scale && { scale: o.scale }),
-            sets: o.set,
-          });
-          if (o.genotype !== undefined) cfg = { ...cfg, genotype: o.genotype };
-          source = resolveGenotype(cfg.genotype);
-          data = await loadTrainData(cfg); // before the run directory: a missing dataset leaves nothing behind
-          const out = resolve(o.out ?? join('runs', `train-${source.name.replace(/[^\w.-]+/g, '_')}-${stamp()}`));
-          run = RunDir.create(out, {
-            kind: 'train',
-            config: cfg,
-            force: o.force ?? false,
-            ...(o.preset && { preset: o.preset }),
-            device: cfg.device,
-            command: process.argv.slice(2),
-            ...(source.searchRun && { searchRun: source.searchRun }),
-          });
-          run.writeGenotype(toGenotypeFile(source.genotype, source.name));
-          run.writeSplits(trainSplits(data));
-        }
-      } catch (err) {
-        throw asUserError(err);
+      if (o.resume) {
+        started = await resumeTrainRun(resolve(o.resume));
+        ({ config: cfg, run, data } = started);
+        source = { genotype: started.genotype, name: cfg.genotype };
+      } else {
+        cfg = loadTrainConfig({
+          ...(o.preset && { preset: o.preset }),
+          ...(o.config && { file: o.config }),
+          ...(o.scale && { scale: o.scale }),
+          sets: o.set,
+        });
+        if (o.genotype !== undefined) cfg = { ...cfg, genotype: o.genotype };
+        source = resolveGenotype(cfg.genotype);
+        data = await loadTrainData(cfg); // before the run directory: a missing dataset leaves nothing behind
+        const out = resolve(o.out ?? join('runs', `train-${source.name.replace(/[^\w.-]+/g, '_')}-${stamp()}`));
+        run = RunDir.create(out, {
+          kind: 'train',
+          config: cfg,
+          force: o.force ?? false,
+          ...(o.preset && { preset: o.preset }),
+          device: cfg.device,
+          command: process.argv.slice(2),
+          ...(source.searchRun && { searchRun: source.searchRun }),
+        });
+        run.writeGenotype(toGenotypeFile(source.genotype, source.name));
+        run.writeSplits(trainSplits(data));
       }
       await withInterrupt(async (signal) => {
         try {
@@ -164,7 +160,7 @@ export function registerTrain(program: Command): void {
           if (err instanceof RetrainInterruptedError)
             throw new UserError(`${err.message}\nresume with: lbt train --resume ${run.dir}`, 130);
           if (err instanceof NonFiniteLossError) throw new UserError(err.message, 1);
-          throw asUserError(err);
+          throw err;
         } finally {
           run.close();
         }
