@@ -122,10 +122,17 @@ export function buildSearchData(ds: LoadedDataset, other: ImageSource | null, cf
   };
 }
 
-/** Reads everything a search needs (CIFAR: also the other CIFAR's training images as D_u). */
-export async function loadSearchData(config: z.input<typeof DataConfig>, saved?: SplitIndices): Promise<SearchData> {
+/**
+ * Reads everything a search needs (CIFAR: also the other CIFAR's training images as D_u). `loaded`:
+ * the dataset itself when the caller has read it already (it is not read twice).
+ */
+export async function loadSearchData(
+  config: z.input<typeof DataConfig>,
+  saved?: SplitIndices,
+  loaded?: LoadedDataset,
+): Promise<SearchData> {
   const cfg = DataConfig.parse(config);
-  const ds = await loadDataset(cfg);
+  const ds = loaded ?? (await loadDataset(cfg));
   let other: ImageSource | null = null;
   if (cfg.dataset === 'cifar10' || cfg.dataset === 'cifar100') {
     const otherName: CifarName = cfg.dataset === 'cifar10' ? 'cifar100' : 'cifar10';

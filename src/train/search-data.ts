@@ -1,6 +1,6 @@
 // The search config's dataset section → the data layer's loader (src/data).
 import { readFileSync } from 'node:fs';
-import { loadDataset, loadSearchData, type SearchData, SplitIndices } from '../data/index.js';
+import { type LoadedDataset, loadDataset, loadSearchData, type SearchData, SplitIndices } from '../data/index.js';
 import type { SearchConfig } from './config.js';
 import { RunDirError } from './run-dir.js';
 
@@ -10,9 +10,10 @@ type Sizes = Pick<SearchConfig['dataset'], 'trainSize' | 'valSize' | 'unlabeledS
 export async function loadDataFor(cfg: SearchConfig, saved?: SplitIndices): Promise<SearchData> {
   const d = cfg.dataset;
   let sizes: Sizes = d;
+  let ds: LoadedDataset | undefined;
   if ([d.trainSize, d.valSize, d.unlabeledSize, d.testSize].some((v) => v !== null && v < 1)) {
     // fractions are of the full training (test) set: count it first
-    const ds = await loadDataset({ dataset: d.name, ...(d.dir !== null && { dir: d.dir }) });
+    ds = await loadDataset({ dataset: d.name, ...(d.dir !== null && { dir: d.dir }) });
     const of = (v: number | null, n: number) => (v === null ? null : v < 1 ? Math.max(1, Math.floor(v * n)) : v);
     sizes = {
       trainSize: of(d.trainSize, ds.train.n),
@@ -34,6 +35,7 @@ export async function loadDataFor(cfg: SearchConfig, saved?: SplitIndices): Prom
       ...(d.testFromTrain !== null && { testFromTrain: d.testFromTrain }),
     },
     saved,
+    ds,
   );
 }
 
