@@ -9,7 +9,7 @@ import { Architect, DEFAULT_HYPERGRAD, type HypergradConfig } from '../src/lbt/i
 import { createDartsSupernet } from '../src/nas/supernet.js';
 import { resnet18 } from '../src/students/resnet.js';
 import * as t from '../src/torch/index.js';
-import { studentNet, teacherNet } from '../src/train/models.js';
+import { studentNet, teacherNet } from '../src/search/models.js';
 
 const VARIANTS: Record<string, { student: boolean; cfg: Partial<HypergradConfig> }> = {
   'darts-1st': { student: false, cfg: { firstOrder: true } },

@@ -1,10 +1,10 @@
 import { DataConfigError, DatasetFormatError, DatasetNotFoundError } from '../data/errors.js';
 import { AlphasFormatError } from '../nas/alphas.js';
 import { GenotypeFormatError } from '../nas/genotype.js';
-import { CheckpointError } from '../train/checkpoint.js';
-import { ConfigError } from '../train/config-load.js';
-import { DeviceError } from '../train/device.js';
-import { RunDirError } from '../train/run-dir.js';
+import { CheckpointError } from '../runs/checkpoint.js';
+import { ConfigError } from '../config/layers.js';
+import { DeviceError } from '../runs/device.js';
+import { RunDirError } from '../runs/run-dir.js';
 
 /** An error caused by the user's input (file, flag, config): printed without a stack trace. */
 export class UserError extends Error {

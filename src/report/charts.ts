@@ -1,6 +1,6 @@
 // Charts of a run as Vega-Lite specs, rendered to SVG in Node by Vega (headless, no canvas, no
 // network: every dataset is inline). Vega is loaded on first use so other commands start fast.
-import type { ArchSnapshot, EpochRecord, MetricsRecord } from '../train/run-types.js';
+import type { ArchSnapshot, EpochRecord, MetricsRecord } from '../runs/types.js';
 
 type Spec = Record<string, unknown>;
 

@@ -2,8 +2,8 @@
 // CSS, no scripts, no external URLs).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { RunDirError, type RunData, isRunDir, readRun } from '../train/run-dir.js';
-import type { GenotypeJson } from '../train/run-types.js';
+import { RunDirError, type RunData, isRunDir, readRun } from '../runs/run-dir.js';
+import type { GenotypeJson } from '../runs/types.js';
 import { curvesSpec, heatmapSpec, renderSvg, searchStatsSpec } from './charts.js';
 import { buildTables, type ResultTable, rowCells, TABLE_NOTE, tableHeaders, tablesMarkdown, toEntry } from './table.js';
 

@@ -2,8 +2,8 @@
 // parameters (M), search cost in measured device-hours; one table per evaluation dataset.
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { meanStd } from '../train/metrics.js';
-import { type RunData, readRun } from '../train/run-dir.js';
+import { meanStd } from '../runs/metrics.js';
+import { type RunData, readRun } from '../runs/run-dir.js';
 
 const METHOD_NAMES: Record<string, string> = { 'pc-darts': 'PC-DARTS', 'p-darts': 'P-DARTS' };
 const DATASET_NAMES: Record<string, string> = {

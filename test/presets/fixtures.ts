@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseGenotype } from '../../src/nas/genotype.js';
-import { runExperiment } from '../../src/train/experiment.js';
-import { loadSearchConfig } from '../../src/train/presets.js';
-import { readRun } from '../../src/train/run-dir.js';
-import type { RunSummary } from '../../src/train/run-types.js';
+import { runExperiment } from '../../src/experiment/experiment.js';
+import { loadSearchConfig } from '../../src/config/load.js';
+import { readRun } from '../../src/runs/run-dir.js';
+import type { RunSummary } from '../../src/runs/types.js';
 import { tempDir, writeCifar10, writeCifar100, writeImage } from '../data/helpers.js';
 
 export interface SmokeData {

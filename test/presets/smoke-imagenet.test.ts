@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildReport } from '../../src/report/report.js';
-import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { TrainConfig } from '../../src/train/config.js';
-import { listPresets, loadSearchConfig } from '../../src/train/presets.js';
-import { readRun } from '../../src/train/run-dir.js';
+import { loadCheckpoint } from '../../src/runs/checkpoint.js';
+import { TrainConfig } from '../../src/config/schema.js';
+import { listPresets, loadSearchConfig } from '../../src/config/load.js';
+import { readRun } from '../../src/runs/run-dir.js';
 import { isImageNetPreset, isTransferPreset, runPresetSmoke, type SmokeData, writeSmokeData } from './fixtures.js';
 
 let data: SmokeData;

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseGenotype } from '../../src/nas/genotype.js';
 import { dropOps, type EdgeOps } from '../../src/nas/p-darts.js';
-import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { ExperimentError, runExperiment } from '../../src/train/experiment.js';
-import { listPresets, loadSearchConfig } from '../../src/train/presets.js';
-import { readRun } from '../../src/train/run-dir.js';
-import type { ArchSnapshot, RunSummary } from '../../src/train/run-types.js';
+import { loadCheckpoint } from '../../src/runs/checkpoint.js';
+import { ExperimentError, runExperiment } from '../../src/experiment/experiment.js';
+import { listPresets, loadSearchConfig } from '../../src/config/load.js';
+import { readRun } from '../../src/runs/run-dir.js';
+import type { ArchSnapshot, RunSummary } from '../../src/runs/types.js';
 import { isAblationPreset, isImageNetPreset, runPresetSmoke, type SmokeData, smokeSets, writeSmokeData } from './fixtures.js';
 
 let data: SmokeData;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildReport, findRunDirs, inlineSvg } from '../../src/report/report.js';
 import { formatMeanStd, methodLabel } from '../../src/report/table.js';
-import type { ArchSnapshot, EpochRecord, RunResult, RunSummary } from '../../src/train/run-types.js';
+import type { ArchSnapshot, EpochRecord, RunResult, RunSummary } from '../../src/runs/types.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lbt-report-'));
 

@@ -3,10 +3,10 @@
 // Re-running the same command continues it: finished seeds are skipped, an interrupted one resumes.
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { NonFiniteLossError } from '../../train/retrain.js';
-import { ExperimentError, ExperimentInterrupted, runExperiment, seedRange } from '../../train/experiment.js';
-import { createProgress } from '../../train/progress.js';
-import { SearchStopped } from '../../train/search.js';
+import { NonFiniteLossError } from '../../retrain/loop.js';
+import { ExperimentError, ExperimentInterrupted, runExperiment, seedRange } from '../../experiment/experiment.js';
+import { createProgress } from '../../runs/progress.js';
+import { SearchStopped } from '../../search/loop.js';
 import { UserError } from '../errors.js';
 import { drawGenotype } from '../run-report.js';
 import { collect, withInterrupt } from '../options.js';

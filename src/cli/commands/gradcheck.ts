@@ -5,7 +5,7 @@ import { checkCase, GRADCHECK_CASES, type LbtBatches } from '../../lbt/index.js'
 import { createDartsSupernet } from '../../nas/supernet.js';
 import { resnet18 } from '../../students/resnet.js';
 import * as t from '../../torch/index.js';
-import { studentNet, teacherNet } from '../../train/models.js';
+import { studentNet, teacherNet } from '../../search/models.js';
 import { UserError } from '../errors.js';
 
 interface Opts {

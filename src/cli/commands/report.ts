@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { buildReport } from '../../report/report.js';
 import { drawGenotype } from '../run-report.js';
-import { RunDirError } from '../../train/run-dir.js';
+import { RunDirError } from '../../runs/run-dir.js';
 import { UserError } from '../errors.js';
 
 export function registerReport(program: Command): void {

@@ -2,7 +2,7 @@
 // auxiliary head, no drop-path), printing test error and accuracy. Reads the run; writes nothing.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { testRun } from '../../train/retrain-run.js';
+import { testRun } from '../../retrain/run.js';
 import { asUserError, UserError } from '../errors.js';
 import { parseIntArg } from './genotype.js';
 

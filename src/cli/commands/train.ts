@@ -11,14 +11,14 @@ import {
   isGenotypeName,
   toGenotypeFile,
 } from '../../nas/genotype.js';
-import { DATASET_DEFAULTS, TrainConfig } from '../../train/config.js';
-import { describeOptions, formatOptions } from '../../train/config-help.js';
-import { loadTrainConfig } from '../../train/presets.js';
-import { createProgress } from '../../train/progress.js';
-import { NonFiniteLossError, RetrainInterruptedError, type RetrainResult, retrain } from '../../train/retrain.js';
-import { loadTrainData, resumeTrainRun, trainSplits } from '../../train/retrain-run.js';
-import { isRunDir, RunDir } from '../../train/run-dir.js';
-import { RUN_FILES } from '../../train/run-types.js';
+import { DATASET_DEFAULTS, TrainConfig } from '../../config/schema.js';
+import { describeOptions, formatOptions } from '../../config/help.js';
+import { loadTrainConfig } from '../../config/load.js';
+import { createProgress } from '../../runs/progress.js';
+import { NonFiniteLossError, RetrainInterruptedError, type RetrainResult, retrain } from '../../retrain/loop.js';
+import { loadTrainData, resumeTrainRun, trainSplits } from '../../retrain/run.js';
+import { isRunDir, RunDir } from '../../runs/run-dir.js';
+import { RUN_FILES } from '../../runs/types.js';
 import { UserError } from '../errors.js';
 import { collect, stamp, withInterrupt } from '../options.js';
 

@@ -2,8 +2,8 @@
 // same splits as the counts they stand for (the dataset is read once for both).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadSearchConfig } from '../../src/train/presets.js';
-import { loadDataFor } from '../../src/train/search-data.js';
+import { loadSearchConfig } from '../../src/config/load.js';
+import { loadDataFor } from '../../src/search/data.js';
 
 test('dataset sizes as fractions of Fashion-MNIST equal the counts they stand for', async () => {
   const cfg = (sizes: string[]) => loadSearchConfig({ preset: 'default', sets: sizes.map((s) => `dataset.${s}`) });

@@ -11,10 +11,10 @@ import { FASHION_MNIST_DIR } from '../../src/data/idx.js';
 import { UserError } from '../../src/cli/errors.js';
 import { resolveGenotype } from '../../src/cli/commands/train.js';
 import { asUserError } from '../../src/cli/errors.js';
-import { TrainConfig } from '../../src/train/config.js';
-import { loadTrainData, resumeTrainRun, testRun } from '../../src/train/retrain-run.js';
-import { RunDirError } from '../../src/train/run-dir.js';
-import { describeOptions } from '../../src/train/config-help.js';
+import { TrainConfig } from '../../src/config/schema.js';
+import { loadTrainData, resumeTrainRun, testRun } from '../../src/retrain/run.js';
+import { RunDirError } from '../../src/runs/run-dir.js';
+import { describeOptions } from '../../src/config/help.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'lbt-train-cli-'));

@@ -5,8 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { RunDir, RunDirError, readMetrics, readRun, snapshotName } from '../../src/train/run-dir.js';
-import type { ArchSnapshot, EpochRecord, StepRecord } from '../../src/train/run-types.js';
+import { RunDir, RunDirError, readMetrics, readRun, snapshotName } from '../../src/runs/run-dir.js';
+import type { ArchSnapshot, EpochRecord, StepRecord } from '../../src/runs/types.js';
 
 const base = () => mkdtempSync(join(tmpdir(), 'lbt-run-'));
 const step = (s: number, epoch = 0): StepRecord => ({

@@ -12,7 +12,7 @@ import {
   type Raw,
   SearchConfig,
   TrainConfig,
-} from './config.js';
+} from './schema.js';
 
 /** A bad config: names the file (or `--set`) and the dotted key. */
 export class ConfigError extends Error {

@@ -2,7 +2,7 @@
 // epoch lines printed above it; elsewhere one concise line per epoch; nothing with quiet.
 // The stream is passed in (the CLI gives process.stderr); nothing here writes to process directly.
 import cliProgress from 'cli-progress';
-import type { EpochRecord, LossAcc, ModelMetrics } from './run-types.js';
+import type { EpochRecord, LossAcc, ModelMetrics } from './types.js';
 
 export interface ProgressOptions {
   /** Steps in the whole run (all epochs, all stages): the bar and the ETA run over these. */

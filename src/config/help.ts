@@ -1,7 +1,7 @@
 // Every option of a config schema with its type, default and description (for `lbt search --help`),
 // read from the schema itself through zod's JSON Schema export, so the help cannot drift.
 import { z } from 'zod';
-import type { Raw } from './config.js';
+import type { Raw } from './schema.js';
 
 export interface OptionDoc {
   /** Dotted key as typed in --set (e.g. "student.arch"). */

@@ -7,13 +7,13 @@ import { buildSearchData, DataConfig, loadDataset, type SearchData } from '../da
 import { SplitIndices } from '../data/splits.js';
 import { type Genotype, type GenotypeFile, parseGenotype, toGenotypeFile } from '../nas/genotype.js';
 import * as t from '../torch/index.js';
-import { CheckpointError, type LoadedCheckpoint, loadCheckpoint, ungroup } from './checkpoint.js';
-import { type SearchConfig, TrainConfig, trainDatasetFields } from './config.js';
-import type { Progress } from './progress.js';
-import { buildEvalNetwork, type RetrainPlan, type RetrainResult, retrain } from './retrain.js';
-import { type EvalResult, evaluate } from './retrain-eval.js';
-import { isRunDir, RunDir, RunDirError } from './run-dir.js';
-import { RUN_FILES, type RunResult, type RunSummary } from './run-types.js';
+import { CheckpointError, type LoadedCheckpoint, loadCheckpoint, ungroup } from '../runs/checkpoint.js';
+import { type SearchConfig, TrainConfig, trainDatasetFields } from '../config/schema.js';
+import type { Progress } from '../runs/progress.js';
+import { buildEvalNetwork, type RetrainPlan, type RetrainResult, retrain } from './loop.js';
+import { type EvalResult, evaluate } from './evaluate.js';
+import { isRunDir, RunDir, RunDirError } from '../runs/run-dir.js';
+import { RUN_FILES, type RunResult, type RunSummary } from '../runs/types.js';
 
 /** A subset size of the config (null, a count or a fraction) as a count out of `total`. */
 function sizeOf(v: number | null, dflt: number, total: number): number {

@@ -1,5 +1,5 @@
 // Numbers logged during a run, computed on plain arrays (the loop converts tensors with toArray()).
-import type { GenotypeJson } from './run-types.js';
+import type { GenotypeJson } from './types.js';
 
 /** Row-wise softmax of a matrix of logits (numerically stable). */
 export function softmaxRows(logits: readonly (readonly number[])[]): number[][] {

@@ -10,13 +10,13 @@ import { dropOps, skipDropRate } from '../nas/p-darts.js';
 import { PRIMITIVES } from '../nas/primitives.js';
 import { archValues, normalizeBetas } from '../nas/supernet.js';
 import * as t from '../torch/index.js';
-import { type LoadedCheckpoint, restoreRng, saveCheckpoint } from './checkpoint.js';
-import type { SearchConfig } from './config.js';
-import { alphaEntropy, countSkipConnects, RunningMean, softmaxRows } from './metrics.js';
-import type { Progress } from './progress.js';
-import type { RunDir } from './run-dir.js';
-import type { EpochRecord, LossAcc, ModelMetrics } from './run-types.js';
-import { checkDevice, toDevice } from './device.js';
+import { type LoadedCheckpoint, restoreRng, saveCheckpoint } from '../runs/checkpoint.js';
+import type { SearchConfig } from '../config/schema.js';
+import { alphaEntropy, countSkipConnects, RunningMean, softmaxRows } from '../runs/metrics.js';
+import type { Progress } from '../runs/progress.js';
+import type { RunDir } from '../runs/run-dir.js';
+import type { EpochRecord, LossAcc, ModelMetrics } from '../runs/types.js';
+import { checkDevice, toDevice } from '../runs/device.js';
 import { evaluateValid } from './evaluate.js';
 import {
   initialOps,
@@ -27,7 +27,7 @@ import {
   type StageOps,
   StudentSide,
   TeacherSide,
-} from './search-state.js';
+} from './state.js';
 
 export class SearchStopped extends Error {
   constructor(

@@ -15,7 +15,7 @@ import {
   restoreRng,
   saveCheckpoint,
   ungroup,
-} from '../../src/train/checkpoint.js';
+} from '../../src/runs/checkpoint.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'lbt-ckpt-'));
 const meta = (step: number) => ({

@@ -11,9 +11,9 @@ import {
   entropy,
   meanStd,
   softmaxRows,
-} from '../../src/train/metrics.js';
-import { createProgress, formatDuration, formatEpochLine } from '../../src/train/progress.js';
-import type { EpochRecord } from '../../src/train/run-types.js';
+} from '../../src/runs/metrics.js';
+import { createProgress, formatDuration, formatEpochLine } from '../../src/runs/progress.js';
+import type { EpochRecord } from '../../src/runs/types.js';
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 

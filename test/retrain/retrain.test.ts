@@ -9,12 +9,12 @@ import { buildSearchData, DataConfig } from '../../src/data/search-data.js';
 import { syntheticDataset } from '../../src/data/synthetic.js';
 import { GENOTYPES } from '../../src/nas/genotype.js';
 import * as t from '../../src/torch/index.js';
-import { loadCheckpoint, ungroup } from '../../src/train/checkpoint.js';
-import { RetrainSection, TrainConfig } from '../../src/train/config.js';
-import { loadSearchConfig } from '../../src/train/presets.js';
-import { retrainAfterSearch } from '../../src/train/retrain-run.js';
-import { resolveTrainConfig } from '../../src/train/config-load.js';
-import type { Progress } from '../../src/train/progress.js';
+import { loadCheckpoint, ungroup } from '../../src/runs/checkpoint.js';
+import { RetrainSection, TrainConfig } from '../../src/config/schema.js';
+import { loadSearchConfig } from '../../src/config/load.js';
+import { retrainAfterSearch } from '../../src/retrain/run.js';
+import { resolveTrainConfig } from '../../src/config/layers.js';
+import type { Progress } from '../../src/runs/progress.js';
 import {
   NonFiniteLossError,
   RetrainInterruptedError,
@@ -23,9 +23,9 @@ import {
   retrain,
   retrainDropPath,
   retrainLr,
-} from '../../src/train/retrain.js';
-import { RunDir, readMetrics, readRun } from '../../src/train/run-dir.js';
-import type { EpochRecord, MetricsRecord } from '../../src/train/run-types.js';
+} from '../../src/retrain/loop.js';
+import { RunDir, readMetrics, readRun } from '../../src/runs/run-dir.js';
+import type { EpochRecord, MetricsRecord } from '../../src/runs/types.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lbt-retrain-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -3,8 +3,8 @@
 import { openStream, type SearchData } from '../data/index.js';
 import type { Net } from '../lbt/index.js';
 import * as t from '../torch/index.js';
-import type { LossAcc } from './run-types.js';
-import { toDevice } from './device.js';
+import type { LossAcc } from '../runs/types.js';
+import { toDevice } from '../runs/device.js';
 
 export const MAX_EVAL_BATCHES = 50;
 

@@ -20,12 +20,12 @@ import {
   restoreRng,
   saveCheckpoint,
   ungroup,
-} from './checkpoint.js';
-import type { RetrainConfig } from './config.js';
-import type { Progress } from './progress.js';
-import { evaluate, toDevice } from './retrain-eval.js';
-import type { RunDir } from './run-dir.js';
-import type { EpochRecord, RunResult } from './run-types.js';
+} from '../runs/checkpoint.js';
+import type { RetrainConfig } from '../config/schema.js';
+import type { Progress } from '../runs/progress.js';
+import { evaluate, toDevice } from './evaluate.js';
+import type { RunDir } from '../runs/run-dir.js';
+import type { EpochRecord, RunResult } from '../runs/types.js';
 
 /** The run settings around a retrain section; TrainConfig has them all, a search passes its own. */
 export interface RetrainRunSettings {

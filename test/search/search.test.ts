@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as t from '../../src/torch/index.js';
-import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { loadCheckpoint } from '../../src/runs/checkpoint.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const env = { ...process.env, LBT_NUM_THREADS: '1' };

@@ -1,8 +1,8 @@
 // The search config's dataset section → the data layer's loader (src/data).
 import { readFileSync } from 'node:fs';
 import { type LoadedDataset, loadDataset, loadSearchData, type SearchData, SplitIndices } from '../data/index.js';
-import type { SearchConfig } from './config.js';
-import { RunDirError } from './run-dir.js';
+import type { SearchConfig } from '../config/schema.js';
+import { RunDirError } from '../runs/run-dir.js';
 
 type Sizes = Pick<SearchConfig['dataset'], 'trainSize' | 'valSize' | 'unlabeledSize' | 'testSize'>;
 

@@ -6,7 +6,7 @@ import { createPcDartsSupernet } from '../nas/pc-darts.js';
 import { type ArchParams, createDartsSupernet, type SearchNetwork } from '../nas/supernet.js';
 import { type ResNet, resnet18, resnet50 } from '../students/resnet.js';
 import type { Tensor } from '../torch/index.js';
-import type { SearchConfig } from './config.js';
+import type { SearchConfig } from '../config/schema.js';
 
 export interface DataShape {
   classes: number;

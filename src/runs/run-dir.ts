@@ -17,7 +17,7 @@ import {
   type RunStatus,
   type RunSummary,
   type Splits,
-} from './run-types.js';
+} from './types.js';
 
 /** A run directory that cannot be created, opened or read; names the path. */
 export class RunDirError extends Error {

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type SearchConfig, type TrainConfig, trainDatasetFields } from './config.js';
+import { type SearchConfig, type TrainConfig, trainDatasetFields } from './schema.js';
 import {
   ConfigError,
   deepMerge,
@@ -13,7 +13,7 @@ import {
   resolveSearchConfig,
   resolveTrainConfig,
   setsLayer,
-} from './config-load.js';
+} from './layers.js';
 
 /** configs/ at the package root (this file is dist/src/train/presets.js or src/train/presets.ts). */
 export const CONFIGS_DIR = fileURLToPath(new URL('../../../configs/', import.meta.url));

@@ -5,8 +5,8 @@ import { allOps, type EdgeOps } from '../nas/p-darts.js';
 import type { SearchNetwork } from '../nas/supernet.js';
 import type { ResNet } from '../students/resnet.js';
 import * as t from '../torch/index.js';
-import { type Checkpoint, captureRng, type LoadedCheckpoint, namespaced, ungroup } from './checkpoint.js';
-import type { SearchConfig } from './config.js';
+import { type Checkpoint, captureRng, type LoadedCheckpoint, namespaced, ungroup } from '../runs/checkpoint.js';
+import type { SearchConfig } from '../config/schema.js';
 import { buildStudent, buildSupernet, type DataShape, studentNet, teacherNet } from './models.js';
 
 export function hypergradConfig(cfg: SearchConfig): HypergradConfig {

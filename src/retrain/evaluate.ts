@@ -5,7 +5,7 @@ import { deriveSeed } from '../data/rng.js';
 import { BatchStream } from '../data/stream.js';
 import { makeTransform } from '../data/transforms.js';
 import * as t from '../torch/index.js';
-import type { EvalNetwork, RetrainData } from './retrain.js';
+import type { EvalNetwork, RetrainData } from './loop.js';
 
 export interface EvalResult {
   /** Mean cross-entropy (no smoothing) and top-1 accuracy in [0, 1]. */

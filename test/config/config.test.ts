@@ -5,10 +5,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { METHOD_DEFAULTS, SearchConfig, TrainConfig } from '../../src/train/config.js';
-import { ConfigError, deepMerge, parseSet } from '../../src/train/config-load.js';
-import { describeOptions, formatOptions } from '../../src/train/config-help.js';
-import { listPresets, loadSearchConfig, loadTrainConfig } from '../../src/train/presets.js';
+import { METHOD_DEFAULTS, SearchConfig, TrainConfig } from '../../src/config/schema.js';
+import { ConfigError, deepMerge, parseSet } from '../../src/config/layers.js';
+import { describeOptions, formatOptions } from '../../src/config/help.js';
+import { listPresets, loadSearchConfig, loadTrainConfig } from '../../src/config/load.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lbt-config-'));
 function file(name: string, text: string): string {
