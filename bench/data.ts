@@ -7,15 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
-import {
-  buildSearchData,
-  DataConfig,
-  DecodePool,
-  loadImageFolders,
-  openStream,
-  Rng,
-  syntheticDataset,
-} from '../src/data/index.js';
+import { splitData, DecodePool, loadImageFolders, openStream, Rng, syntheticDataset } from '../src/data/index.js';
 import * as t from '../src/torch/index.js';
 
 const arg = (name: string, def: number) => {
@@ -38,10 +30,11 @@ function timeIt(label: string, batches: number, fn: () => number): { ms: number;
 }
 
 const ds = syntheticDataset({ n: nImages, seed: 1 });
-const data = buildSearchData(
+const data = splitData(
   ds,
   null,
-  DataConfig.parse({ trainSize: Math.floor(nImages / 2), validSize: Math.floor(nImages / 4), unlabeledSize: 0 }),
+  { trainSize: Math.floor(nImages / 2), valSize: Math.floor(nImages / 4), unlabeledSize: 0 },
+  { seed: 0, purpose: 'search' },
 );
 process.stdout.write(
   `synthetic CIFAR-shaped data: ${nImages} images 32x32x3, batch ${B}, libtorch threads ${t.getNumThreads()}\n`,
@@ -106,11 +99,7 @@ if (nJpeg > 0) {
       }
     }
     const folders = loadImageFolders(dir, 224);
-    const fdata = buildSearchData(
-      folders,
-      null,
-      DataConfig.parse({ dataset: 'imagenet', trainFraction: 0.5, validFraction: 0.1, unlabeledFraction: 0 }),
-    );
+    const fdata = splitData(folders, null, { trainSize: 0.5, valSize: 0.1, unlabeledSize: 0 }, { seed: 0, purpose: 'search' });
     const fb = Math.min(B, fdata.train.indices.length);
     const fs = openStream(fdata, 'train', { batchSize: fb, seed: 1, prefetch: false, mode: 'infinite' });
     timeIt('folder JPEG 500x375 → RandomResizedCrop 224', 3, () => {

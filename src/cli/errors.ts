@@ -1,10 +1,14 @@
+// The one place where the failures of every layer become what the user sees: one line (`lbt: ...`)
+// and an exit code. Each error class of the layers below names its file, key or field.
+import { ConfigError } from '../config/errors.js';
 import { DataConfigError, DatasetFormatError, DatasetNotFoundError } from '../data/errors.js';
+import { ExperimentError } from '../experiment/experiment.js';
 import { AlphasFormatError } from '../nas/alphas.js';
 import { GenotypeFormatError } from '../nas/genotype.js';
 import { CheckpointError } from '../runs/checkpoint.js';
-import { ConfigError } from '../config/layers.js';
 import { DeviceError } from '../runs/device.js';
-import { RunDirError } from '../runs/run-dir.js';
+import { RunDirError, RunInterrupted } from '../runs/errors.js';
+import { NonFiniteError } from '../torch/index.js';
 
 /** An error caused by the user's input (file, flag, config): printed without a stack trace. */
 export class UserError extends Error {
@@ -17,20 +21,33 @@ export class UserError extends Error {
   }
 }
 
-/** Errors of the layers below that come from the user's input (each names its file, key or field). */
-const INPUT_ERRORS = [
-  ConfigError,
-  RunDirError,
-  CheckpointError,
-  DeviceError,
-  DatasetNotFoundError,
-  DatasetFormatError,
-  DataConfigError,
-  GenotypeFormatError,
-  AlphasFormatError,
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** Every user-facing error class with its exit code: 2 bad input, 1 a run that diverged, 130 a run stopped by a signal. */
+const USER_FACING: readonly (readonly [ErrorClass, number])[] = [
+  [ConfigError, 2],
+  [ExperimentError, 2],
+  [RunDirError, 2],
+  [CheckpointError, 2],
+  [DeviceError, 2],
+  [DatasetNotFoundError, 2],
+  [DatasetFormatError, 2],
+  [DataConfigError, 2],
+  [GenotypeFormatError, 2],
+  [AlphasFormatError, 2],
+  [NonFiniteError, 1],
+  [RunInterrupted, 130],
 ];
 
-/** An input error of the layers below as a UserError (printed as `lbt: message`, exit 2); anything else as is. */
+/** A user-facing error of the layers below as a UserError (printed as `lbt: message`); anything else as is. */
 export function asUserError(err: unknown): unknown {
-  return INPUT_ERRORS.some((E) => err instanceof E) ? new UserError((err as Error).message) : err;
+  const hit = USER_FACING.find(([E]) => err instanceof E);
+  return hit ? new UserError((err as Error).message, hit[1]) : err;
+}
+
+/** A stopped run (interrupted, or a NaN/inf) as a UserError with the command that continues it on a second line. */
+export function withResumeHint(err: unknown, hint: string): unknown {
+  if (!(err instanceof RunInterrupted || err instanceof NonFiniteError)) return err;
+  const e = asUserError(err) as UserError;
+  return new UserError(`${e.message}\n${hint}`, e.exitCode);
 }

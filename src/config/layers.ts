@@ -1,30 +1,11 @@
-// Loading configs: files (YAML or JSON), presets, the --scale overlay and --set overrides, merged in
-// layers and validated once by the schema. Every error names the key and where its value came from.
+// Config layers: raw values from a file (YAML or JSON) or --set, merged in order and validated once
+// by a schema. Every error names the key and the layer its value came from.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
-import {
-  DATASET_DEFAULTS,
-  type DatasetName,
-  METHOD_DEFAULTS,
-  type Method,
-  type Raw,
-  SearchConfig,
-  TrainConfig,
-} from './schema.js';
-
-/** A bad config: names the file (or `--set`) and the dotted key. */
-export class ConfigError extends Error {
-  constructor(
-    readonly source: string,
-    readonly key: string | null,
-    what: string,
-  ) {
-    super(key === null ? `${source}: ${what}` : `${source}: ${key}: ${what}`);
-    this.name = 'ConfigError';
-  }
-}
+import { ConfigError } from './errors.js';
+import type { Raw } from './schema.js';
 
 /** One layer of raw config values and where it came from ("configs/presets/x.yaml", "--set", ...). */
 export interface Layer {
@@ -122,34 +103,4 @@ export function parseLayers<S extends z.ZodType>(schema: S, layers: readonly Lay
 
 function fail(source: string, key: string | null, what: string): never {
   throw new ConfigError(source, key, what);
-}
-
-function pick(layers: readonly Layer[], key: string, fallback: string): string {
-  for (let i = layers.length - 1; i >= 0; i--) {
-    const v = layers[i]!.values[key];
-    if (typeof v === 'string') return v;
-    if (isPlainObject(v) && key === 'dataset' && typeof v.name === 'string') return v.name;
-  }
-  return fallback;
-}
-
-/** Resolves a search config: schema defaults < METHOD_DEFAULTS[method] < layers (in order). */
-export function resolveSearchConfig(layers: readonly Layer[]): SearchConfig {
-  const method = pick(layers, 'method', 'darts') as Method;
-  const base = METHOD_DEFAULTS[method] ?? {}; // an unknown method is reported by the schema
-  const withRetrain = [...layers]; // a retrain section gets the dataset's retrain defaults below it
-  const merged = layers.reduce((acc, l) => deepMerge(acc, l.values), {} as Raw);
-  // the retrain's own data set (retrain.dataset.name) picks its defaults, else the search's
-  const own = isPlainObject(merged.retrain) && isPlainObject(merged.retrain.dataset) ? merged.retrain.dataset.name : undefined;
-  const dataset = (typeof own === 'string' ? own : pick(layers, 'dataset', 'cifar10')) as DatasetName;
-  const dsDefaults = DATASET_DEFAULTS[dataset];
-  if (isPlainObject(merged.retrain) && dsDefaults && Object.keys(dsDefaults).length)
-    withRetrain.unshift({ source: 'defaults', values: { retrain: dsDefaults } });
-  return parseLayers(SearchConfig, withRetrain, base);
-}
-
-/** Resolves a retrain config: schema defaults < DATASET_DEFAULTS[dataset] < layers. */
-export function resolveTrainConfig(layers: readonly Layer[]): TrainConfig {
-  const dataset = pick(layers, 'dataset', 'cifar10') as DatasetName;
-  return parseLayers(TrainConfig, layers, DATASET_DEFAULTS[dataset] ?? {});
 }

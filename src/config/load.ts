@@ -1,97 +1,47 @@
-// Presets and scale overlays are data: configs/presets/NAME.yaml and configs/scales/NAME.yaml.
-// loadSearchConfig / loadTrainConfig are the one call a command makes to turn flags into a config.
-import { existsSync, readdirSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type SearchConfig, type TrainConfig, trainDatasetFields } from './schema.js';
+// Flags → a validated config: the one call a command makes. Layers, lowest first: schema defaults,
+// the method's (search) or dataset's (train) defaults, the preset, the config file, the --scale
+// overlay, then --set. Every error names the key and where its value came from.
 import {
-  ConfigError,
-  deepMerge,
-  type Layer,
-  isPlainObject,
-  readConfigFile,
-  resolveSearchConfig,
-  resolveTrainConfig,
-  setsLayer,
-} from './layers.js';
+  DATASET_DEFAULTS,
+  type DatasetName,
+  METHOD_DEFAULTS,
+  type Method,
+  type Raw,
+  SearchConfig,
+  TrainConfig,
+} from './schema.js';
+import { deepMerge, isPlainObject, type Layer, parseLayers, readConfigFile, setsLayer } from './layers.js';
+import { loadPreset, loadScale } from './presets.js';
+import { trainLayerFromSearch } from './retrain.js';
 
-/** configs/ at the package root (this file is dist/src/train/presets.js or src/train/presets.ts). */
-export const CONFIGS_DIR = fileURLToPath(new URL('../../../configs/', import.meta.url));
-const EXTS = ['.yaml', '.yml', '.json'];
-
-function findFile(dir: string, name: string, what: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new ConfigError(what, null, `"${name}" is not a valid name`);
-  for (const e of EXTS) {
-    const p = join(dir, name + e);
-    if (existsSync(p)) return p;
+function pick(layers: readonly Layer[], key: string, fallback: string): string {
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const v = layers[i]!.values[key];
+    if (typeof v === 'string') return v;
+    if (isPlainObject(v) && key === 'dataset' && typeof v.name === 'string') return v.name;
   }
-  const known = listNames(dir);
-  throw new ConfigError(what, null, `no ${what} named "${name}" in ${dir} (known: ${known.join(', ') || 'none'})`);
+  return fallback;
 }
 
-function listNames(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => EXTS.includes(extname(f)))
-    .map((f) => basename(f, extname(f)))
-    .sort();
+/** Resolves a search config: schema defaults < METHOD_DEFAULTS[method] < layers (in order). */
+export function resolveSearchConfig(layers: readonly Layer[]): SearchConfig {
+  const method = pick(layers, 'method', 'darts') as Method;
+  const base = METHOD_DEFAULTS[method] ?? {}; // an unknown method is reported by the schema
+  const withRetrain = [...layers]; // a retrain section gets the dataset's retrain defaults below it
+  const merged = layers.reduce((acc, l) => deepMerge(acc, l.values), {} as Raw);
+  // the retrain's own data set (retrain.dataset.name) picks its defaults, else the search's
+  const own = isPlainObject(merged.retrain) && isPlainObject(merged.retrain.dataset) ? merged.retrain.dataset.name : undefined;
+  const dataset = (typeof own === 'string' ? own : pick(layers, 'dataset', 'cifar10')) as DatasetName;
+  const dsDefaults = DATASET_DEFAULTS[dataset];
+  if (isPlainObject(merged.retrain) && dsDefaults && Object.keys(dsDefaults).length)
+    withRetrain.unshift({ source: 'defaults', values: { retrain: dsDefaults } });
+  return parseLayers(SearchConfig, withRetrain, base);
 }
 
-export interface PresetInfo {
-  name: string;
-  file: string;
-  description: string;
-}
-
-/** Every preset with its one-line description, sorted by name. */
-export function listPresets(configsDir = CONFIGS_DIR): PresetInfo[] {
-  const dir = join(configsDir, 'presets');
-  return listNames(dir).map((name) => {
-    const { source: file, values } = loadPreset(name, configsDir);
-    const d = values.description;
-    return { name, file, description: typeof d === 'string' ? d.trim().split('\n')[0]! : '' };
-  });
-}
-
-/**
- * A preset as a config layer (raw values; validated when the layers are resolved). `extends: NAME`
- * starts from another preset and deep-merges this one's values over it (Table 4's transfer rows are
- * the CIFAR presets with an ImageNet retrain).
- */
-export function loadPreset(name: string, configsDir = CONFIGS_DIR, chain: readonly string[] = []): Layer {
-  const file = findFile(join(configsDir, 'presets'), name, 'preset');
-  const { extends: base, ...values } = readConfigFile(file);
-  if (base === undefined) return { source: file, values };
-  if (typeof base !== 'string') throw new ConfigError(file, 'extends', 'expected the name of another preset');
-  if ([...chain, name].includes(base))
-    throw new ConfigError(file, 'extends', `presets extend each other in a cycle: ${[...chain, name, base].join(' -> ')}`);
-  const parent = loadPreset(base, configsDir, [...chain, name]);
-  return { source: file, values: deepMerge(parent.values, values) };
-}
-
-export function listScales(configsDir = CONFIGS_DIR): string[] {
-  return listNames(join(configsDir, 'scales'));
-}
-
-/**
- * A scale overlay file has `search:` and `retrain:` sections. For a search config the `search`
- * section applies, and `retrain` applies to its retrain section only when that is on; for a
- * `lbt train` config the `retrain` section applies.
- */
-export function loadScale(name: string, target: 'search' | 'train', configsDir = CONFIGS_DIR, retrainOn = true): Layer {
-  const file = findFile(join(configsDir, 'scales'), name, 'scale');
-  const raw = readConfigFile(file);
-  for (const k of Object.keys(raw))
-    if (!['description', 'search', 'retrain'].includes(k))
-      throw new ConfigError(file, k, 'unknown key (a scale file has description, search and retrain)');
-  const search = isPlainObject(raw.search) ? raw.search : {};
-  const retrain = isPlainObject(raw.retrain) ? raw.retrain : {};
-  if (target === 'train') {
-    if (!isPlainObject(search.dataset)) return { source: file, values: retrain };
-    // subset sizes apply to lbt train too
-    return { source: file, values: { ...retrain, dataset: trainDatasetFields(search.dataset) } };
-  }
-  return { source: file, values: retrainOn ? { ...search, retrain } : search };
+/** Resolves a retrain config: schema defaults < DATASET_DEFAULTS[dataset] < layers. */
+export function resolveTrainConfig(layers: readonly Layer[]): TrainConfig {
+  const dataset = pick(layers, 'dataset', 'cifar10') as DatasetName;
+  return parseLayers(TrainConfig, layers, DATASET_DEFAULTS[dataset] ?? {});
 }
 
 export interface ConfigSources {
@@ -129,18 +79,6 @@ export function loadSearchConfig(o: ConfigSources = {}): SearchConfig {
   if (o.scale) layers.push(loadScale(o.scale, 'search', o.configsDir, retrainIsOn([...layers, sets])));
   layers.push(sets);
   return resolveSearchConfig(layers);
-}
-
-/** The part of a search preset that `lbt train --preset` uses: its retrain section, dataset and device. */
-export function trainLayerFromSearch(l: Layer): Layer {
-  const v = l.values;
-  if (!('method' in v || 'retrain' in v || 'lbt' in v)) return l;
-  const out: Record<string, unknown> = isPlainObject(v.retrain) ? { ...v.retrain } : {};
-  // the retrain's own data set (retrain.dataset) wins over the search's
-  if (isPlainObject(v.dataset) && !isPlainObject(out.dataset)) out.dataset = trainDatasetFields(v.dataset);
-  else if (out.dataset === null) delete out.dataset;
-  for (const k of ['device', 'deterministic', 'description'] as const) if (k in v) out[k] = v[k];
-  return { source: l.source, values: out };
 }
 
 /** Flags → validated `lbt train` config; same order as loadSearchConfig, dataset defaults below the preset. */

@@ -1,4 +1,4 @@
-// Datasets, splits, augmentation and batching. A search loop needs loadSearchData, openStream,
+// Datasets, splits, augmentation and batching. A run needs loadData, openStream,
 // the Batch it yields, and the splits/state it saves; the rest is exported for tools and tests.
 export * from './errors.js';
 export * from './rng.js';
@@ -13,4 +13,4 @@ export * from './splits.js';
 export * from './stream.js';
 export { DecodePool } from './decode-pool.js';
 export * from './synthetic.js';
-export * from './search-data.js';
+export * from './load.js';

@@ -8,22 +8,18 @@
 //
 // Re-running the same command skips finished seeds and resumes an interrupted search or retrain from
 // its checkpoint. Nothing here prints: progress goes through the callbacks.
-import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { SearchData } from '../data/index.js';
-import { type Genotype, parseGenotype, toGenotypeFile } from '../nas/genotype.js';
-import { buildReport, type GenotypeDrawer } from '../report/report.js';
-import { writeFileAtomic } from '../runs/atomic.js';
-import { type LoadedCheckpoint, loadCheckpoint } from '../runs/checkpoint.js';
-import { SearchConfig } from '../config/schema.js';
+import { z } from 'zod';
 import { loadSearchConfig } from '../config/load.js';
-import { createProgress, type Progress } from '../runs/progress.js';
-import { type RetrainPlan, type RetrainResult, RetrainInterruptedError } from '../retrain/loop.js';
-import { checkRetrainData, retrainAfterSearch } from '../retrain/run.js';
-import { RunDir } from '../runs/run-dir.js';
-import { RUN_FILES, type RunResult, type RunSummary } from '../runs/types.js';
-import { runSearch, SearchStopped, stageCount } from '../search/loop.js';
-import { loadDataFor, readSplits } from '../search/data.js';
+import { SearchConfig } from '../config/schema.js';
+import { type Genotype, GenotypeFile, parseGenotype } from '../nas/genotype.js';
+import { type GenotypeDrawer, writeReport } from '../report/report.js';
+import { readJson, writeJson } from '../runs/files.js';
+import type { Progress } from '../runs/progress.js';
+import { RUN_FILES, RunResult, RunSummary } from '../runs/types.js';
+import { checkRetrainData, type RetrainStart } from '../search/after.js';
+import { createSearchRun, type Phase, resumeSearchRun, runSearchRun } from '../search/lifecycle.js';
 
 export const EXPERIMENT_FILE = 'experiment.json';
 const EXPERIMENT_FORMAT = 'lbt-experiment/1';
@@ -38,20 +34,6 @@ export class ExperimentError extends Error {
     this.name = 'ExperimentError';
   }
 }
-
-/** The experiment stopped through its signal; re-running the same command continues it. */
-export class ExperimentInterrupted extends Error {
-  constructor(
-    readonly dir: string,
-    readonly seed: number,
-    readonly phase: Phase,
-  ) {
-    super(`interrupted in the ${phase} of seed ${seed}; its checkpoint is in ${dir}`);
-    this.name = 'ExperimentInterrupted';
-  }
-}
-
-export type Phase = 'search' | 'retrain';
 
 /** What experiment.json records: the config sources (seeds excluded: more can be added later). */
 export interface ExperimentSpec {
@@ -72,7 +54,7 @@ export interface ProgressPlan {
 
 export interface ExperimentCallbacks {
   /** A seed's phase starts fresh, resumes from its checkpoint, or is skipped as finished. */
-  onPhase?: (seed: number, phase: Phase, how: 'start' | 'resume' | 'skip', dir: string) => void;
+  onPhase?: (seed: number, phase: Phase, how: RetrainStart, dir: string) => void;
   /** Makes the progress display of one phase; default: silent. */
   progress?: (plan: ProgressPlan) => Progress;
   onSeedDone?: (outcome: SeedOutcome) => void;
@@ -84,7 +66,7 @@ export interface ExperimentOptions extends ExperimentSpec, ExperimentCallbacks {
   /** Remove an existing experiment directory (one holding experiment.json) and start over. */
   force?: boolean;
   configsDir?: string;
-  /** Aborting stops the current phase at the next step with a checkpoint (ExperimentInterrupted). */
+  /** Aborting stops the current phase at the next step with a checkpoint (RunInterrupted). */
   signal?: AbortSignal;
   /** The report: cell drawings (the CLI passes its drawer) and charts (default on). */
   report?: { drawGenotype?: GenotypeDrawer; charts?: boolean; title?: string } | false;
@@ -124,13 +106,14 @@ export function seedConfig(spec: ExperimentSpec, seed: number, configsDir?: stri
   return spec.retrain ? cfg : { ...cfg, retrain: null };
 }
 
-function readJson<T>(path: string): T {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch (e) {
-    throw new ExperimentError(path, `cannot read: ${(e as Error).message}`);
-  }
-}
+const ExperimentFile = z.object({
+  format: z.literal(EXPERIMENT_FORMAT),
+  preset: z.string().optional(),
+  file: z.string().optional(),
+  scale: z.string().optional(),
+  sets: z.array(z.string()),
+  retrain: z.boolean(),
+});
 
 /** Creates the experiment directory, or checks that an existing one was made by the same request. */
 function openExperiment(dir: string, spec: ExperimentSpec, force: boolean): void {
@@ -140,7 +123,7 @@ function openExperiment(dir: string, spec: ExperimentSpec, force: boolean): void
       throw new ExperimentError(dir, `exists and is not an experiment directory (no ${EXPERIMENT_FILE}); give another --out`);
     if (force) rmSync(dir, { recursive: true });
     else {
-      const old = readJson<ExperimentSpec & { format: string }>(file);
+      const old = readJson(file, ExperimentFile, 'experiment file');
       const diff = (['preset', 'file', 'scale', 'sets', 'retrain'] as const).filter(
         (k) => JSON.stringify(old[k] ?? null) !== JSON.stringify(spec[k] ?? null),
       );
@@ -156,17 +139,11 @@ function openExperiment(dir: string, spec: ExperimentSpec, force: boolean): void
     }
   }
   mkdirSync(dir, { recursive: true });
-  writeFileAtomic(
-    file,
-    `${JSON.stringify({ format: EXPERIMENT_FORMAT, ...spec, createdAt: new Date().toISOString() }, null, 2)}\n`,
-    {
-      fsync: false,
-    },
-  );
+  writeJson(file, { format: EXPERIMENT_FORMAT, ...spec, createdAt: new Date().toISOString() });
 }
 
 const summaryOf = (dir: string): RunSummary | null =>
-  existsSync(join(dir, RUN_FILES.summary)) ? readJson<RunSummary>(join(dir, RUN_FILES.summary)) : null;
+  existsSync(join(dir, RUN_FILES.summary)) ? readJson(join(dir, RUN_FILES.summary), RunSummary, 'run summary') : null;
 
 /** The first dotted key where two configs differ, or null. */
 export function firstDifference(a: unknown, b: unknown, path = ''): string | null {
@@ -183,9 +160,7 @@ export function firstDifference(a: unknown, b: unknown, path = ''): string | nul
 
 function checkSameConfig(dir: string, cfg: SearchConfig): void {
   const file = join(dir, RUN_FILES.config);
-  const parsed = SearchConfig.safeParse(readJson(file));
-  if (!parsed.success) throw new ExperimentError(file, `not a search config: ${parsed.error.issues[0]?.message ?? ''}`);
-  const d = firstDifference(parsed.data, cfg);
+  const d = firstDifference(readJson(file, SearchConfig, 'search config'), cfg);
   if (d !== null)
     throw new ExperimentError(
       file,
@@ -193,94 +168,39 @@ function checkSameConfig(dir: string, cfg: SearchConfig): void {
     );
 }
 
-const silent = () => createProgress({ totalSteps: 0, totalEpochs: 0, stream: process.stderr, quiet: true });
-
-/** The search of one seed: skipped when finished, resumed from its checkpoint, else started (over). */
-async function searchSeed(o: ExperimentOptions, seed: number, cfg: SearchConfig, dir: string): Promise<Genotype> {
+/** A seed finished in an earlier invocation: its genotype (and result, with the retrain on); else null. */
+function finishedSeed(dir: string, cfg: SearchConfig): { genotype: Genotype; result: RunResult | null } | null {
   const summary = summaryOf(dir);
-  if (summary) checkSameConfig(dir, cfg);
-  if (summary?.status === 'completed' && existsSync(join(dir, RUN_FILES.genotype))) {
-    o.onPhase?.(seed, 'search', 'skip', dir);
-    return parseGenotype(readJson(join(dir, RUN_FILES.genotype)));
-  }
-  let resume: LoadedCheckpoint | null = null;
-  let run: RunDir;
-  let data: SearchData;
-  if (summary && existsSync(join(dir, RUN_FILES.checkpoint))) {
-    resume = loadCheckpoint(join(dir, RUN_FILES.checkpoint));
-    run = RunDir.resume(dir, resume.meta.step);
-    data = await loadDataFor(cfg, readSplits(run.path('splits')));
-    o.onPhase?.(seed, 'search', 'resume', dir);
-  } else {
-    data = await loadDataFor(cfg); // before the run directory: a missing dataset leaves nothing behind
-    run = RunDir.create(dir, {
-      kind: 'search',
-      config: cfg,
-      force: true,
-      ...(o.preset && { preset: o.preset }),
-      device: cfg.device,
-    });
-    run.writeSplits(data.splits);
-    o.onPhase?.(seed, 'search', 'start', dir);
-  }
-  const perEpoch = Math.min(Math.ceil(data.splits.train.length / cfg.batchSize), cfg.stepsPerEpoch ?? Number.POSITIVE_INFINITY);
-  const epochs = cfg.epochs * stageCount(cfg);
-  const plan = {
-    seed,
-    phase: 'search' as const,
-    totalSteps: perEpoch * epochs,
-    totalEpochs: epochs,
-    startStep: resume?.meta.step ?? 0,
-  };
-  const progress = o.progress?.(plan) ?? silent();
-  try {
-    const res = await runSearch(cfg, { run, progress, data, resume, shouldStop: () => o.signal?.aborted ?? false });
-    run.addPhaseSeconds('search', res.seconds);
-    run.writeGenotype(toGenotypeFile(res.genotype));
-    run.finish('completed');
-    return res.genotype;
-  } catch (err) {
-    if (err instanceof SearchStopped) {
-      const stopped = o.signal?.aborted ?? false;
-      run.finish(stopped ? 'interrupted' : 'failed', err.message);
-      if (stopped) throw new ExperimentInterrupted(dir, seed, 'search');
-    } else run.finish('failed', (err as Error).message);
-    throw err;
-  } finally {
-    progress.stop();
-    run.close();
-  }
+  if (summary?.status !== 'completed' || !existsSync(join(dir, RUN_FILES.genotype))) return null;
+  const resultFile = join(dir, RUN_FILES.result);
+  if (cfg.retrain && !existsSync(resultFile)) return null; // an older layout: the retrain is still to run
+  const genotype = parseGenotype(readJson(join(dir, RUN_FILES.genotype), GenotypeFile, 'genotype'));
+  return { genotype, result: cfg.retrain ? readJson(resultFile, RunResult, 'result') : null };
 }
 
-/** The retrain of one seed's genotype in SEED/retrain (retrainAfterSearch: lbt train's data for the retrain config; skipped when done). */
-async function retrainSeed(
-  o: ExperimentOptions,
-  seed: number,
-  cfg: SearchConfig,
-  searchDir: string,
-  g: Genotype,
-): Promise<RunResult> {
-  const dir = join(searchDir, 'retrain');
-  const progress = (plan: RetrainPlan) => o.progress?.({ seed, phase: 'retrain', ...plan }) ?? silent();
-  let r: RetrainResult;
-  try {
-    r = await retrainAfterSearch({
-      search: cfg,
-      searchDir,
-      genotype: g,
-      dir,
-      resume: true, // a completed retrain is skipped, an interrupted one continues from its checkpoint
-      progress,
-      ...(o.signal && { signal: o.signal }),
-      onStart: (how) => o.onPhase?.(seed, 'retrain', how, dir),
-    });
-  } catch (err) {
-    if (err instanceof RetrainInterruptedError) throw new ExperimentInterrupted(dir, seed, 'retrain');
-    throw err;
+/** One seed: skipped when finished, resumed from its checkpoint, else started (over); search, then retrain. */
+async function runSeed(o: ExperimentOptions, seed: number, cfg: SearchConfig, dir: string): Promise<SeedOutcome> {
+  if (summaryOf(dir)) checkSameConfig(dir, cfg);
+  const done = finishedSeed(dir, cfg);
+  if (done) {
+    o.onPhase?.(seed, 'search', 'skip', dir);
+    return { seed, dir, ...done };
   }
-  const { testAcc: _a, params: _p, seconds: _s, ...result } = r;
-  return result;
+  const resume = summaryOf(dir) !== null && existsSync(join(dir, RUN_FILES.checkpoint));
+  const sr = resume
+    ? await resumeSearchRun(dir)
+    : await createSearchRun(cfg, { dir, force: true, ...(o.preset && { preset: o.preset }) });
+  o.onPhase?.(seed, 'search', resume ? 'resume' : 'start', dir);
+  const out = await runSearchRun(sr, {
+    progress: (phase, plan) => o.progress?.({ seed, phase, ...plan }) ?? SILENT,
+    ...(o.signal && { signal: o.signal }),
+    onRetrain: (how, d) => o.onPhase?.(seed, 'retrain', how, d),
+  });
+  const result = out.retrain && (({ testAcc: _a, params: _p, seconds: _s, ...r }) => r)(out.retrain);
+  return { seed, dir, genotype: out.genotype, result };
 }
+
+const SILENT: Progress = { step() {}, epoch() {}, message() {}, stop() {} };
 
 /**
  * Runs the seeds in turn (search, then retrain), skipping what is finished, and writes the report
@@ -298,37 +218,24 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     retrain: o.retrain,
   };
   const configs = o.seeds.map((s) => seedConfig(spec, s, o.configsDir)); // every config error before any work
-  await checkRetrainData(configs[0] as SearchConfig); // and a retrain's other data set (the seeds share it)
+  await checkRetrainData(configs[0]!); // and a retrain's other data set (the seeds share it)
   const dir = resolve(o.dir);
   openExperiment(dir, spec, o.force ?? false);
   const outcomes: SeedOutcome[] = [];
   for (const [i, seed] of o.seeds.entries()) {
-    const cfg = configs[i] as SearchConfig;
-    const seedDir = join(dir, `seed-${seed}`);
-    const genotype = await searchSeed(o, seed, cfg, seedDir);
-    let result: RunResult | null = null;
-    if (cfg.retrain) {
-      result = await retrainSeed(o, seed, cfg, seedDir, genotype);
-      // the search run carries its retrain's result, so `lbt report EXP` has one row per seed
-      writeFileAtomic(join(seedDir, RUN_FILES.result), `${JSON.stringify(result, null, 2)}\n`, { fsync: false });
-    }
-    const outcome = { seed, dir: seedDir, genotype, result };
+    const outcome = await runSeed(o, seed, configs[i]!, join(dir, `seed-${seed}`));
     outcomes.push(outcome);
     o.onSeedDone?.(outcome);
   }
   let markdown: string | null = null;
   if (o.report !== false) {
     const ro = o.report ?? {};
-    const report = await buildReport(
+    const title = ro.title ?? `lbt experiment ${o.preset ?? o.file ?? ''} (${o.seeds.length} seeds)`.replace('  ', ' ');
+    const report = await writeReport(
       outcomes.map((s) => s.dir),
-      {
-        title: ro.title ?? `lbt experiment ${o.preset ?? o.file ?? ''} (${o.seeds.length} seeds)`.replace('  ', ' '),
-        noCharts: ro.charts === false,
-        ...(ro.drawGenotype && { drawGenotype: ro.drawGenotype }),
-      },
+      dir,
+      { title, noCharts: ro.charts === false, ...(ro.drawGenotype && { drawGenotype: ro.drawGenotype }) },
     );
-    writeFileSync(join(dir, 'report.md'), report.markdown);
-    writeFileSync(join(dir, 'report.html'), report.html);
     markdown = report.markdown;
   }
   return { dir, seeds: outcomes, markdown };

@@ -1,6 +1,6 @@
 // Architects: the update of A from the hypergradient, with Adam (DARTS settings).
 // DARTS-1st and DARTS-2nd are the LBT hypergradient without a student.
-import { type Tensor, clone, copyInPlace, disposeAll, noGrad, optim } from '../torch/index.js';
+import { type Tensor, clone, copyInPlace, disposeAll, NonFiniteError, noGrad, optim } from '../torch/index.js';
 import { globalNorm, type HypergradStats, hypergradient } from './hypergradient.js';
 import { DEFAULT_HYPERGRAD, type HypergradConfig, type LbtBatches, type Net, type SgdView, type TeacherNet } from './types.js';
 
@@ -29,13 +29,8 @@ export function preservingBuffers<T>(nets: readonly (Net | null)[], fn: () => T)
   }
 }
 
-/** A loss or gradient became NaN or infinite: the step was not applied. */
-export class NonFiniteError extends Error {
-  constructor(what: string) {
-    super(`non-finite value: ${what}`);
-    this.name = 'NonFiniteError';
-  }
-}
+/** A loss or gradient became NaN or infinite: the step was not applied (the class lives in src/torch). */
+export { NonFiniteError };
 
 export class Architect {
   readonly optimizer: optim.Adam;

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { derivePcDarts, derivePdarts, deriveDarts } from './derive.js';
 import { describeIssues, type Genotype } from './genotype.js';
 import { numEdges, PRIMITIVES } from './primitives.js';
-import type { ArchValues, SearchSpace } from './supernet.js';
+import type { ArchValues } from './arch.js';
+import type { SearchSpace } from './supernet.js';
 
 export class AlphasFormatError extends Error {
   constructor(message: string) {

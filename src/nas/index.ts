@@ -1,5 +1,6 @@
 // The search spaces, networks and genotypes of DARTS, PC-DARTS and P-DARTS.
 export * from './alphas.js';
+export * from './arch.js';
 export * from './aux-heads.js';
 export * from './derive.js';
 export * from './eval-cell.js';

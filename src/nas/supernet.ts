@@ -2,6 +2,7 @@
 // reductions at L/3 and 2L/3, global pooling and a linear classifier. The architecture
 // parameters are not module parameters: they live in `arch`, and forward() is functional in them.
 import * as t from '../torch/index.js';
+import { type ArchParams, type ArchValues, archList, archValues, initArchTensor, loadArchValues } from './arch.js';
 import type { Genotype } from './genotype.js';
 import { deriveDarts } from './derive.js';
 import { type Edge, MixedOp } from './mixed-op.js';
@@ -9,22 +10,6 @@ import { ModuleList } from './module-list.js';
 import type { Stride } from './operations.js';
 import { nodeEdges, numEdges, PRIMITIVES } from './primitives.js';
 import { SearchCell } from './search-cell.js';
-
-/** Alphas [numEdges, numOps] per cell type (raw, pre-softmax); PC-DARTS adds betas [numEdges]. */
-export interface ArchParams {
-  normal: t.Tensor;
-  reduce: t.Tensor;
-  betasNormal?: t.Tensor;
-  betasReduce?: t.Tensor;
-}
-
-/** The same values as plain numbers (for genotype derivation and JSON). */
-export interface ArchValues {
-  normal: number[][];
-  reduce: number[][];
-  betasNormal?: number[];
-  betasReduce?: number[];
-}
 
 export type SearchSpace = 'darts' | 'pc-darts' | 'p-darts';
 
@@ -47,13 +32,6 @@ export interface SearchNetworkConfig {
   derive: (arch: ArchValues) => Genotype;
 }
 
-/** 1e-3 · randn(shape), requiring grad, outside every scope. */
-export function initArchTensor(shape: readonly number[]): t.Tensor {
-  const a = t.scope(() => t.mul(t.randn(shape), 1e-3));
-  t.keep(a);
-  return a.requiresGrad_(true);
-}
-
 /** Concatenated per-node softmaxes of betas [numEdges]: node i's incoming edges sum to 1. */
 export function normalizeBetas(betas: t.Tensor, steps: number): t.Tensor {
   return t.scope(() => {
@@ -64,22 +42,6 @@ export function normalizeBetas(betas: t.Tensor, steps: number): t.Tensor {
     }
     return t.cat(parts, 0);
   });
-}
-
-function rows(x: t.Tensor): number[][] {
-  const [r = 0, c = 0] = x.shape;
-  const flat = t.noGrad(() => t.scope(() => t.to(x, { dtype: 'float64', device: 'cpu' }).toArray()));
-  return Array.from({ length: r }, (_, i) => flat.slice(i * c, (i + 1) * c));
-}
-
-/** Reads architecture tensors into plain numbers. */
-export function archValues(arch: ArchParams): ArchValues {
-  const v: ArchValues = { normal: rows(arch.normal), reduce: rows(arch.reduce) };
-  if (arch.betasNormal)
-    v.betasNormal = t.scope(() => t.to(arch.betasNormal as t.Tensor, { dtype: 'float64', device: 'cpu' }).toArray());
-  if (arch.betasReduce)
-    v.betasReduce = t.scope(() => t.to(arch.betasReduce as t.Tensor, { dtype: 'float64', device: 'cpu' }).toArray());
-  return v;
 }
 
 export class SearchNetwork extends t.nn.Module {
@@ -167,8 +129,7 @@ export class SearchNetwork extends t.nn.Module {
 
   /** The architecture tensors in the reference order: normal, reduce[, betasNormal, betasReduce]. */
   archParameters(): t.Tensor[] {
-    const a = this.arch;
-    return [a.normal, a.reduce, ...(a.betasNormal ? [a.betasNormal] : []), ...(a.betasReduce ? [a.betasReduce] : [])];
+    return archList(this.arch);
   }
 
   /** Logits [N, numClasses]; `arch` may be any tensors of the right shapes (e.g. α ± ε·v). */
@@ -215,21 +176,7 @@ export class SearchNetwork extends t.nn.Module {
 
   /** Copies values into the live architecture tensors (shapes must match). */
   loadArch(values: ArchValues): void {
-    const pairs: [t.Tensor | undefined, number[][] | number[] | undefined][] = [
-      [this.arch.normal, values.normal],
-      [this.arch.reduce, values.reduce],
-      [this.arch.betasNormal, values.betasNormal],
-      [this.arch.betasReduce, values.betasReduce],
-    ];
-    t.noGrad(() =>
-      t.scope(() => {
-        for (const [dst, src] of pairs) {
-          if (!dst || !src) continue;
-          const flat = (src as (number | number[])[]).flat();
-          t.copyInPlace(dst, t.tensor(flat, dst.shape, { dtype: dst.dtype }));
-        }
-      }),
-    );
+    loadArchValues(this.arch, values);
   }
 
   /** Sets P-DARTS's dropout rate after every stride-1 skip (no effect on other spaces). */

@@ -1,14 +1,16 @@
 // `lbt report`: run directories → Markdown tables and one self-contained HTML page (inline SVG and
 // CSS, no scripts, no external URLs).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { RunDirError, type RunData, isRunDir, readRun } from '../runs/run-dir.js';
-import type { GenotypeJson } from '../runs/types.js';
+import { RunDirError } from '../runs/errors.js';
+import { errnoOf, writeFileAtomic } from '../runs/files.js';
+import { type RunData, isRunDir, readRun } from '../runs/run-dir.js';
+import type { GenotypeFile } from '../nas/genotype.js';
 import { curvesSpec, heatmapSpec, renderSvg, searchStatsSpec } from './charts.js';
 import { buildTables, type ResultTable, rowCells, TABLE_NOTE, tableHeaders, tablesMarkdown, toEntry } from './table.js';
 
 /** Draws both cells of a genotype as one SVG (the CLI passes `lbt genotype draw`'s renderer: src/nas + @viz-js/viz). */
-export type GenotypeDrawer = (genotype: GenotypeJson, title: string) => string | Promise<string>;
+export type GenotypeDrawer = (genotype: GenotypeFile, title: string) => string | Promise<string>;
 
 export interface ReportOptions {
   title?: string;
@@ -77,8 +79,8 @@ function tableHtml(t: ResultTable): string {
   return `<h2>${escapeHtml(t.title)}</h2>\n<table><thead><tr>${h}</tr></thead><tbody>\n${rows}\n</tbody></table>\n<p class="note">${escapeHtml(TABLE_NOTE)}${dev}</p>`;
 }
 
-function genotypeText(g: GenotypeJson): string {
-  const cell = (c: GenotypeJson['normal']) => c.map(([op, i]) => `${op}←${i}`).join(', ');
+function genotypeText(g: GenotypeFile): string {
+  const cell = (c: GenotypeFile['normal']) => c.map(([op, i]) => `${op}←${i}`).join(', ');
   return `normal: ${cell(g.normal)}\nreduce: ${cell(g.reduce)}`;
 }
 
@@ -133,4 +135,22 @@ ${sections.join('\n')}
 </body></html>
 `;
   return { markdown, html, tables, runs };
+}
+
+/** The report over `paths` written as report.md and report.html into `outDir` (created); a write failure names the directory. */
+export async function writeReport(
+  paths: readonly string[],
+  outDir: string,
+  o: ReportOptions = {},
+): Promise<Report & { files: string[] }> {
+  const report = await buildReport(paths, o);
+  const files = [join(outDir, 'report.md'), join(outDir, 'report.html')];
+  try {
+    mkdirSync(outDir, { recursive: true });
+    writeFileAtomic(files[0]!, report.markdown, { fsync: false });
+    writeFileAtomic(files[1]!, report.html, { fsync: false });
+  } catch (e) {
+    throw new RunDirError(outDir, `cannot write the report (${errnoOf(e)})`);
+  }
+  return { ...report, files };
 }

@@ -1,11 +1,15 @@
-// Testing an evaluation network: eval mode (no auxiliary head, no drop-path, BN running
-// statistics), the test split in order; top-1 and optionally top-5 accuracy.
-import { DataConfigError } from '../data/errors.js';
-import { deriveSeed } from '../data/rng.js';
-import { BatchStream } from '../data/stream.js';
-import { makeTransform } from '../data/transforms.js';
+// Evaluating classifiers on a subset, as DARTS's infer(): eval mode (no auxiliary head, no drop-path,
+// BN running statistics), no augmentation, the subset in order; mean cross-entropy, top-1 and
+// optionally top-5 accuracy. The search's validation at each epoch end and the retrain's test share it.
+import { openStream, type SplitData } from '../data/load.js';
+import { batchToDevice } from '../runs/device.js';
 import * as t from '../torch/index.js';
-import type { EvalNetwork, RetrainData } from './loop.js';
+
+/** A classifier as evaluation needs it: logits of a batch, and the module whose mode is switched. */
+export interface Classifier {
+  logits(x: t.Tensor): t.Tensor;
+  module: t.nn.Module;
+}
 
 export interface EvalResult {
   /** Mean cross-entropy (no smoothing) and top-1 accuracy in [0, 1]. */
@@ -16,48 +20,14 @@ export interface EvalResult {
   n: number;
 }
 
-/** Evaluates in eval mode (no aux head, no drop-path, BN running statistics), in subset order. */
-export async function evaluate(
-  model: EvalNetwork,
-  data: RetrainData,
-  o: { batchSize: number; seed?: number; device?: string; top5?: boolean },
-): Promise<EvalResult> {
-  const test = data.test;
-  if (!test) throw new DataConfigError('test', `${data.meta.name} has no test split to evaluate on`);
-  const transform = makeTransform(test.source, data.meta, { train: false });
-  const stream = new BatchStream(test, transform, { batchSize: o.batchSize, seed: deriveSeed(o.seed ?? 0, 4), shuffle: false });
-  const wasTraining = model.training;
-  model.eval();
-  const s = { loss: 0, correct: 0, n: 0 };
-  let top5 = 0;
-  try {
-    for (let k = 0; k < stream.stepsPerEpoch; k++) {
-      const b = await stream.next();
-      try {
-        const r = t.noGrad(() =>
-          t.scope(() => {
-            const x = toDevice(b.x, o.device);
-            const y = toDevice(b.y!, o.device);
-            const { logits } = model.forward(x);
-            const loss = t.crossEntropy(logits, y, { reduction: 'sum' }).item();
-            const correct = t.eq(logits.argmax(1), y).sum().item();
-            return { loss, correct, top5: o.top5 ? topKHits(logits.toArray(), b.y!.toArray(), logits.size(1), 5) : 0 };
-          }),
-        );
-        s.loss += r.loss;
-        s.correct += r.correct;
-        s.n += b.index.length;
-        top5 += r.top5;
-      } finally {
-        b.x.dispose();
-        b.y?.dispose();
-      }
-    }
-  } finally {
-    stream.close();
-    model.train(wasTraining);
-  }
-  return { loss: s.loss / s.n, acc: s.correct / s.n, ...(o.top5 && { top5: top5 / s.n }), n: s.n };
+export interface EvalOptions {
+  batchSize: number;
+  /** The run's seed (the stream's; nothing is drawn in order and without augmentation). */
+  seed: number;
+  device: t.Device;
+  /** At most this many batches (the search's validation: 50); default all. */
+  maxBatches?: number;
+  top5?: boolean;
 }
 
 /** Rows where fewer than k logits beat the true class's logit. */
@@ -71,7 +41,52 @@ function topKHits(logits: number[], labels: number[], classes: number, k: number
   return hits;
 }
 
-/** The tensor on `device` (the same tensor on the CPU). */
-export function toDevice(x: t.Tensor, device: string | undefined): t.Tensor {
-  return !device || device === 'cpu' ? x : x.to({ device: device as t.Device });
+interface Sums {
+  loss: number;
+  correct: number;
+  top5: number;
+  n: number;
+}
+
+function addBatch(c: Classifier, x: t.Tensor, y: t.Tensor, s: Sums, top5: boolean): void {
+  const logits = c.logits(x);
+  s.loss += t.crossEntropy(logits, y, { reduction: 'sum' }).item();
+  s.correct += t.eq(t.argmax(logits, 1), y).sum().item();
+  if (top5) s.top5 += topKHits(logits.toArray(), y.toArray(), logits.size(1), 5);
+  s.n += y.size(0);
+}
+
+/** Evaluates each classifier on `part` of the data, in eval mode; restores each module's mode. */
+export async function evaluate(
+  data: Pick<SplitData, 'meta' | 'valid' | 'test'>,
+  part: 'valid' | 'test',
+  models: readonly Classifier[],
+  o: EvalOptions,
+): Promise<EvalResult[]> {
+  const stream = openStream(data, part, {
+    batchSize: o.batchSize,
+    seed: o.seed,
+    mode: 'epoch',
+    shuffle: false,
+    augment: false,
+    prefetch: false,
+  });
+  const sums: Sums[] = models.map(() => ({ loss: 0, correct: 0, top5: 0, n: 0 }));
+  const modes = models.map((m) => m.module.training);
+  models.forEach((m) => m.module.eval());
+  try {
+    const steps = Math.min(stream.stepsPerEpoch, o.maxBatches ?? Number.POSITIVE_INFINITY);
+    for (let i = 0; i < steps; i++) {
+      const b = batchToDevice(await stream.next(), o.device);
+      try {
+        t.noGrad(() => t.scope(() => models.forEach((m, k) => addBatch(m, b.x, b.y as t.Tensor, sums[k]!, o.top5 ?? false))));
+      } finally {
+        t.disposeAll([b.x, b.y]);
+      }
+    }
+  } finally {
+    models.forEach((m, k) => m.module.train(modes[k]));
+    stream.close();
+  }
+  return sums.map((s) => ({ loss: s.loss / s.n, acc: s.correct / s.n, ...(o.top5 && { top5: s.top5 / s.n }), n: s.n }));
 }

@@ -7,7 +7,7 @@ import { existsSync, linkSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path';
 import * as t from '../torch/index.js';
 import type { OptimizerState } from '../torch/optim/optimizer.js';
-import { tempPathFor, writeFileAtomic } from './atomic.js';
+import { tempPathFor, writeFileAtomic } from './files.js';
 
 export const CHECKPOINT_FORMAT = 1 as const;
 const META_KEY = 'lbt';
@@ -200,6 +200,12 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
   }
   const { format: _f, savedAt, optimizers: _o, sha256: _s, ...rest } = meta;
   return { tensors: all, optimizers, meta: rest, savedAt };
+}
+
+/** Frees every tensor of a loaded checkpoint (model tensors and optimizer buffers). */
+export function disposeCheckpoint(c: Checkpoint): void {
+  for (const x of c.tensors.values()) x.dispose();
+  for (const s of Object.values(c.optimizers)) for (const x of s.tensors.values()) x.dispose();
 }
 
 /** Removes a checkpoint and its kept previous one (e.g. after a run completes, if asked to). */

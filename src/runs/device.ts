@@ -24,7 +24,7 @@ export function checkDevice(device: string): t.Device {
 }
 
 /** Moves a batch to the device (the loaders build CPU tensors); the CPU copies are freed. */
-export function toDevice(b: Batch, device: t.Device): Batch {
+export function batchToDevice(b: Batch, device: t.Device): Batch {
   if (device === 'cpu') return b;
   const x = b.x.to({ device });
   const y = b.y ? b.y.to({ device }) : null;

@@ -1,5 +1,5 @@
 // Numbers logged during a run, computed on plain arrays (the loop converts tensors with toArray()).
-import type { GenotypeJson } from './types.js';
+import type { Genotype } from '../nas/genotype.js';
 
 /** Row-wise softmax of a matrix of logits (numerically stable). */
 export function softmaxRows(logits: readonly (readonly number[])[]): number[][] {
@@ -29,7 +29,7 @@ export function alphaEntropy(alpha: readonly (readonly number[])[], o: { probabi
 }
 
 /** Skip-connects (`skip_connect` genes) in the normal cell, or in `cell`. */
-export function countSkipConnects(g: GenotypeJson, cell: 'normal' | 'reduce' = 'normal'): number {
+export function countSkipConnects(g: Pick<Genotype, 'normal' | 'reduce'>, cell: 'normal' | 'reduce' = 'normal'): number {
   return g[cell].filter(([op]) => op === 'skip_connect').length;
 }
 

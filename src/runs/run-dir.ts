@@ -5,30 +5,21 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { cpus, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from './atomic.js';
+import { SplitIndices } from '../data/splits.js';
+import type { z } from 'zod';
+import { GenotypeFile } from '../nas/genotype.js';
+import { RunDirError } from './errors.js';
+import { readJson, writeFileAtomic, writeJson } from './files.js';
 import {
   type ArchSnapshot,
-  type GenotypeJson,
   type MetricsRecord,
   RUN_FILES,
   RUN_FORMAT,
   type RunKind,
-  type RunResult,
+  RunResult,
   type RunStatus,
-  type RunSummary,
-  type Splits,
+  RunSummary,
 } from './types.js';
-
-/** A run directory that cannot be created, opened or read; names the path. */
-export class RunDirError extends Error {
-  constructor(
-    readonly path: string,
-    what: string,
-  ) {
-    super(`${path}: ${what}`);
-    this.name = 'RunDirError';
-  }
-}
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -59,24 +50,6 @@ export interface CreateRunOptions {
   deviceName?: string;
   command?: string[];
   searchRun?: string;
-}
-
-function readJson<T>(path: string): T {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new RunDirError(path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new RunDirError(path, `not valid JSON: ${(e as Error).message}`);
-  }
-}
-
-function writeJson(path: string, value: unknown): void {
-  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, { fsync: false });
 }
 
 /** File name of an epoch's architecture snapshot. */
@@ -147,7 +120,7 @@ export class RunDir {
    */
   static resume(dir: string, atStep: number): RunDir {
     dir = resolve(dir);
-    const summary = readJson<RunSummary>(join(dir, RUN_FILES.summary));
+    const summary = readJson(join(dir, RUN_FILES.summary), RunSummary, 'run summary');
     if (summary.format !== RUN_FORMAT) throw new RunDirError(dir, `run format ${summary.format} is not ${RUN_FORMAT}`);
     const metricsPath = join(dir, RUN_FILES.metrics);
     const kept = readMetrics(metricsPath).filter((r) => r.step <= atStep);
@@ -176,7 +149,7 @@ export class RunDir {
     return this.priorWall + (Date.now() - this.sessionStart) / 1000;
   }
 
-  writeSplits(splits: Splits): void {
+  writeSplits(splits: SplitIndices): void {
     writeJson(this.path('splits'), splits);
   }
 
@@ -191,12 +164,12 @@ export class RunDir {
     writeJson(join(this.dir, RUN_FILES.genotypes, snapshotName(s.epoch, s.stage)), s);
   }
 
-  writeGenotype(g: GenotypeJson): void {
+  writeGenotype(g: GenotypeFile): void {
     writeJson(this.path('genotype'), g);
   }
 
   /** P-DARTS: the final genotype under each skip-connect cap M (genotype-caps.json, {"M": genotype}). */
-  writeGenotypeCaps(caps: Record<string, GenotypeJson>): void {
+  writeGenotypeCaps(caps: Record<string, GenotypeFile>): void {
     writeJson(join(this.dir, 'genotype-caps.json'), caps);
   }
 
@@ -233,6 +206,11 @@ export class RunDir {
   }
 }
 
+/** A run directory's splits.json, validated; a missing or bad file is a RunDirError naming it. */
+export function readSplits(dir: string): SplitIndices {
+  return readJson(join(dir, RUN_FILES.splits), SplitIndices, "run's splits");
+}
+
 /** Reads metrics.jsonl. A torn last line (a killed writer) is skipped; any other bad line is an error naming file:line. */
 export function readMetrics(path: string): MetricsRecord[] {
   if (!existsSync(path)) return [];
@@ -257,7 +235,7 @@ export interface RunData {
   config: Record<string, unknown>;
   metrics: MetricsRecord[];
   snapshots: ArchSnapshot[];
-  genotype: GenotypeJson | null;
+  genotype: GenotypeFile | null;
   result: RunResult | null;
 }
 
@@ -269,7 +247,7 @@ export function isRunDir(dir: string): boolean {
 export function readRun(dir: string): RunData {
   dir = resolve(dir);
   if (!isRunDir(dir)) throw new RunDirError(dir, 'not a run directory (no run.json)');
-  const opt = <T>(p: string): T | null => (existsSync(p) ? readJson<T>(p) : null);
+  const opt = <T>(p: string, schema: z.ZodType<T>, what: string): T | null => (existsSync(p) ? readJson(p, schema, what) : null);
   const gdir = join(dir, RUN_FILES.genotypes);
   const snapshots = (existsSync(gdir) ? readdirSync(gdir) : [])
     .filter((f) => f.endsWith('.json'))
@@ -277,11 +255,11 @@ export function readRun(dir: string): RunData {
     .sort((a, b) => (a.stage ?? 0) - (b.stage ?? 0) || a.epoch - b.epoch);
   return {
     dir,
-    summary: readJson<RunSummary>(join(dir, RUN_FILES.summary)),
+    summary: readJson(join(dir, RUN_FILES.summary), RunSummary, 'run summary'),
     config: readJson<Record<string, unknown>>(join(dir, RUN_FILES.config)),
     metrics: readMetrics(join(dir, RUN_FILES.metrics)),
     snapshots,
-    genotype: opt<GenotypeJson>(join(dir, RUN_FILES.genotype)),
-    result: opt<RunResult>(join(dir, RUN_FILES.result)),
+    genotype: opt(join(dir, RUN_FILES.genotype), GenotypeFile, 'genotype'),
+    result: opt(join(dir, RUN_FILES.result), RunResult, 'result'),
   };
 }

@@ -7,11 +7,12 @@
 //     splits.json              Splits: example indices of each subset
 //     metrics.jsonl            one MetricsRecord per line (step and epoch records, in order)
 //     genotypes/epoch-NNN.json ArchSnapshot after each search epoch (P-DARTS: stage-S-epoch-NNN.json)
-//     genotype.json            the final GenotypeJson of a search
+//     genotype.json            the final genotype of a search (nas/genotype.ts's GenotypeFile)
 //     result.json              RunResult: test error and parameter count of a trained network
 //     checkpoint.safetensors   the last checkpoint (checkpoint.ts), checkpoint.prev.safetensors before it
 
-import type { SplitIndices } from '../data/splits.js';
+import { z } from 'zod';
+import { GenotypeFile } from '../nas/genotype.js';
 
 export const RUN_FORMAT = 1 as const;
 
@@ -27,43 +28,42 @@ export const RUN_FILES = Object.freeze({
   checkpointPrev: 'checkpoint.prev.safetensors',
 });
 
-export type RunKind = 'search' | 'train';
-export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
+export const RunKind = z.enum(['search', 'train']);
+export type RunKind = z.infer<typeof RunKind>;
+export const RunStatus = z.enum(['running', 'completed', 'failed', 'interrupted']);
+export type RunStatus = z.infer<typeof RunStatus>;
 
 /** run.json. Times are ISO strings; durations are seconds summed over every resumed session. */
-export interface RunSummary {
-  format: typeof RUN_FORMAT;
-  kind: RunKind;
-  status: RunStatus;
+export const RunSummary = z.object({
+  format: z.literal(RUN_FORMAT),
+  kind: RunKind,
+  status: RunStatus,
   /** Row label for report tables, e.g. "LBT(RN18,DARTS-2nd)"; derived from the config when absent. */
-  label?: string;
+  label: z.string().optional(),
   /** Preset the run came from, if any. */
-  preset?: string;
-  createdAt: string;
-  updatedAt: string;
-  finishedAt?: string;
+  preset: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().optional(),
   /** Wall-clock seconds the run has been running, over all sessions (resumes add up). */
-  wallSeconds: number;
+  wallSeconds: z.number(),
   /** Seconds per phase ("search", "retrain", "test", "data"...), summed over sessions. */
-  phaseSeconds: Record<string, number>;
+  phaseSeconds: z.record(z.string(), z.number()),
   /** Number of sessions: 1 + resumes. */
-  sessions: number;
-  device: string;
+  sessions: z.number().int().positive(),
+  device: z.string(),
   /** Human-readable device, e.g. "2-core x86_64 CPU" or "NVIDIA H100". */
-  deviceName?: string;
-  gitRev: string | null;
-  host: string;
-  node: string;
-  command?: string[];
+  deviceName: z.string().optional(),
+  gitRev: z.string().nullable(),
+  host: z.string(),
+  node: z.string(),
+  command: z.array(z.string()).optional(),
   /** For a train run: the search run whose genotype it trains (its search cost is counted). */
-  searchRun?: string;
+  searchRun: z.string().optional(),
   /** Why the run failed or stopped (e.g. "loss is NaN at epoch 3 step 120"). */
-  error?: string;
-}
-
-/** splits.json: indices into the named source set of each subset (unlabeled: into its own source). */
-/** splits.json: the data layer's split indices (src/data/splits.ts), enough to rebuild the same subsets. */
-export type Splits = SplitIndices;
+  error: z.string().optional(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
 
 /** Loss and accuracy (accuracy as a fraction in [0, 1]). */
 export interface LossAcc {
@@ -122,21 +122,6 @@ export interface EventRecord {
 export type MetricsRecord = StepRecord | EpochRecord | EventRecord;
 
 /**
- * A gene: [operation, input state]. GenotypeJson is the genotype file of src/nas/genotype.ts
- * (`toGenotypeFile(g)`), so genotype.json can be passed to `lbt train --genotype`.
- */
-export type GeneJson = readonly [op: string, input: number];
-export interface GenotypeJson {
-  format?: string;
-  version?: number;
-  name?: string;
-  normal: readonly GeneJson[];
-  normalConcat?: readonly number[];
-  reduce: readonly GeneJson[];
-  reduceConcat?: readonly number[];
-}
-
-/**
  * genotypes/epoch-NNN.json: the genotype and the architecture weights after one epoch.
  * weights are softmax(alpha) per edge (rows) over `ops` (columns). For P-DARTS, where the ops
  * left on differ per edge, `edgeOps[i]` names the columns of row i instead.
@@ -145,7 +130,7 @@ export interface ArchSnapshot {
   epoch: number;
   stage?: number;
   step: number;
-  genotype: GenotypeJson;
+  genotype: GenotypeFile;
   ops: readonly string[];
   edgeOps?: { normal: readonly (readonly string[])[]; reduce: readonly (readonly string[])[] };
   weights: { normal: readonly (readonly number[])[]; reduce: readonly (readonly number[])[] };
@@ -154,15 +139,16 @@ export interface ArchSnapshot {
 }
 
 /** result.json of a trained network (`lbt train`, or the retrain after a search). */
-export interface RunResult {
+export const RunResult = z.object({
   /** Top-1 test error in percent. */
-  testError: number;
+  testError: z.number(),
   /** Top-5 test error in percent (ImageNet). */
-  top5Error?: number;
+  top5Error: z.number().optional(),
   /** Parameters without the auxiliary head, in millions (reference count_parameters_in_MB). */
-  paramsM: number;
-  testExamples: number;
-  epochs: number;
+  paramsM: z.number(),
+  testExamples: z.number().int().nonnegative(),
+  epochs: z.number().int().nonnegative(),
   /** The genotype that was trained (so a train run dir stands alone). */
-  genotype?: GenotypeJson;
-}
+  genotype: GenotypeFile.optional(),
+});
+export type RunResult = z.infer<typeof RunResult>;

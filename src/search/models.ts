@@ -3,9 +3,10 @@
 import { netFromModule, teacherFromModule, type Net, type TeacherNet } from '../lbt/index.js';
 import { type EdgeOps, createPdartsSupernet } from '../nas/p-darts.js';
 import { createPcDartsSupernet } from '../nas/pc-darts.js';
-import { type ArchParams, createDartsSupernet, type SearchNetwork } from '../nas/supernet.js';
+import type { DatasetMeta } from '../data/source.js';
+import { archFromList } from '../nas/arch.js';
+import { createDartsSupernet, type SearchNetwork } from '../nas/supernet.js';
 import { type ResNet, resnet18, resnet50 } from '../students/resnet.js';
-import type { Tensor } from '../torch/index.js';
 import type { SearchConfig } from '../config/schema.js';
 
 export interface DataShape {
@@ -13,14 +14,9 @@ export interface DataShape {
   channels: number;
 }
 
-/** The arch list order of SearchNetwork.archParameters() back into ArchParams. */
-export function archFromList(list: readonly Tensor[]): ArchParams {
-  const [normal, reduce, betasNormal, betasReduce] = list as Tensor[];
-  return {
-    normal: normal as Tensor,
-    reduce: reduce as Tensor,
-    ...(betasNormal && betasReduce ? { betasNormal, betasReduce } : {}),
-  };
+/** The classes and input channels of a dataset. */
+export function dataShape(meta: DatasetMeta): DataShape {
+  return { classes: meta.numClasses, channels: meta.shape[0] };
 }
 
 export interface PdartsStage {

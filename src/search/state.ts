@@ -1,13 +1,29 @@
-// What a search holds between steps (networks, optimizers, architect) and how it goes into and
-// comes out of a checkpoint. P-DARTS rebuilds the teacher side at every stage; the student persists.
+// What a search holds between steps (networks, optimizers, architect, streams, position) and how it
+// goes into and comes out of a checkpoint. P-DARTS rebuilds the teacher side at every stage; the
+// student persists.
 import { Architect, type HypergradConfig, type Net, type TeacherNet } from '../lbt/index.js';
+import { archEntries, loadArchTensors } from '../nas/arch.js';
 import { allOps, type EdgeOps } from '../nas/p-darts.js';
 import type { SearchNetwork } from '../nas/supernet.js';
 import type { ResNet } from '../students/resnet.js';
 import * as t from '../torch/index.js';
-import { type Checkpoint, captureRng, type LoadedCheckpoint, namespaced, ungroup } from '../runs/checkpoint.js';
 import type { SearchConfig } from '../config/schema.js';
+import type { SplitData } from '../data/load.js';
+import type { BatchStream, StreamState } from '../data/stream.js';
+import {
+  type Checkpoint,
+  CheckpointError,
+  captureRng,
+  type LoadedCheckpoint,
+  namespaced,
+  restoreRng,
+  saveCheckpoint,
+  ungroup,
+} from '../runs/checkpoint.js';
+import type { Progress } from '../runs/progress.js';
+import type { RunDir } from '../runs/run-dir.js';
 import { buildStudent, buildSupernet, type DataShape, studentNet, teacherNet } from './models.js';
+import type { Position, SearchPlan } from './plan.js';
 
 export function hypergradConfig(cfg: SearchConfig): HypergradConfig {
   return {
@@ -97,14 +113,6 @@ export class StudentSide {
   }
 }
 
-/** Where the loop is, as stored in checkpoint metadata. */
-export interface Position {
-  stage: number;
-  epoch: number;
-  stepInEpoch: number;
-  step: number;
-}
-
 export interface SearchExtra {
   ops: StageOps;
   /** Final genotypes of finished P-DARTS stages, for the record. */
@@ -112,30 +120,36 @@ export interface SearchExtra {
   [k: string]: unknown;
 }
 
-function archMap(s: SearchNetwork): Map<string, t.Tensor> {
-  const a = s.arch;
-  const m = new Map<string, t.Tensor>([
-    ['normal', a.normal],
-    ['reduce', a.reduce],
-  ]);
-  if (a.betasNormal && a.betasReduce) {
-    m.set('betasNormal', a.betasNormal);
-    m.set('betasReduce', a.betasReduce);
-  }
-  return m;
+/** The three batch streams of a search: D_tr by epochs; D_val and D_u drawn as needed. */
+export interface Streams {
+  train: BatchStream;
+  valid: BatchStream;
+  unlabeled: BatchStream;
 }
 
-export function makeCheckpoint(
-  cfg: SearchConfig,
-  teacher: TeacherSide,
-  student: StudentSide | null,
-  pos: Position,
-  dataIterators: unknown,
-  extra: SearchExtra,
-): Checkpoint {
+/** A search between steps: everything the loop's pieces read and change. */
+export interface Searching {
+  readonly cfg: SearchConfig;
+  readonly plan: SearchPlan;
+  readonly run: RunDir;
+  readonly data: SplitData;
+  readonly device: t.Device;
+  readonly streams: Streams;
+  /** Rebuilt at every P-DARTS stage. */
+  teacher: TeacherSide;
+  readonly student: StudentSide | null;
+  readonly extra: SearchExtra;
+  pos: Position;
+  readonly progress: Progress;
+  readonly started: number;
+}
+
+/** Writes the search's resumable state: networks, optimizers, position, RNG, data iterators. */
+export function saveSearchCheckpoint(s: Searching): void {
+  const { teacher, student } = s;
   const tensors = new Map([
     ...namespaced('teacher', teacher.supernet.stateDict()),
-    ...namespaced('arch', archMap(teacher.supernet)),
+    ...namespaced('arch', new Map(archEntries(teacher.supernet.arch))),
   ]);
   const optimizers: Checkpoint['optimizers'] = {
     weights: teacher.opt.stateDict(),
@@ -145,29 +159,33 @@ export function makeCheckpoint(
     for (const [k, v] of namespaced('student', student.model.stateDict())) tensors.set(k, v);
     optimizers.student = student.opt.stateDict();
   }
-  return {
-    tensors,
-    optimizers,
-    meta: { kind: 'search', config: cfg, ...pos, rng: captureRng(), dataIterators, extra },
-  };
+  const dataIterators = Object.fromEntries(Object.entries(s.streams).map(([k, st]) => [k, (st as BatchStream).state()]));
+  const meta = { kind: 'search' as const, config: s.cfg, ...s.pos, rng: captureRng(), dataIterators, extra: s.extra };
+  saveCheckpoint(s.run.path('checkpoint'), { tensors, optimizers, meta });
 }
 
-/** Loads a checkpoint's tensors and optimizer states into freshly built sides. */
-export function restoreCheckpoint(c: LoadedCheckpoint, teacher: TeacherSide, student: StudentSide | null): void {
+/** Loads a checkpoint into a freshly opened search: networks, optimizers, data iterators and RNG. */
+export function restoreSearch(s: Searching, c: LoadedCheckpoint): void {
+  const path = s.run.path('checkpoint');
+  try {
+    restoreSides(c, path, s.teacher, s.student);
+    const it = c.meta.dataIterators as Record<keyof Streams, StreamState>;
+    for (const k of Object.keys(s.streams) as (keyof Streams)[]) s.streams[k].restore(it[k]);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw e;
+    throw new CheckpointError(path, `does not fit this run's networks or data (${(e as Error).message})`);
+  }
+  restoreRng(c.meta.rng);
+}
+
+function restoreSides(c: LoadedCheckpoint, path: string, teacher: TeacherSide, student: StudentSide | null): void {
   teacher.supernet.loadStateDict(ungroup('teacher', c.tensors));
-  const arch = ungroup('arch', c.tensors);
-  const own = archMap(teacher.supernet);
-  t.noGrad(() => {
-    for (const [k, dst] of own) {
-      const src = arch.get(k);
-      if (!src) throw new Error(`checkpoint has no arch/${k}`);
-      t.copyInPlace(dst, src);
-    }
-  });
+  const missing = loadArchTensors(teacher.supernet.arch, ungroup('arch', c.tensors));
+  if (missing !== null) throw new CheckpointError(path, `has no arch/${missing} (a checkpoint of another search space?)`);
   const opt = (role: string) => {
-    const s = c.optimizers[role];
-    if (!s) throw new Error(`checkpoint has no ${role} optimizer state`);
-    return s;
+    const o = c.optimizers[role];
+    if (!o) throw new CheckpointError(path, `has no ${role} optimizer state`);
+    return o;
   };
   teacher.opt.loadStateDict(opt('weights'));
   teacher.architect.optimizer.loadStateDict(opt('arch'));
@@ -175,4 +193,11 @@ export function restoreCheckpoint(c: LoadedCheckpoint, teacher: TeacherSide, stu
     student.model.loadStateDict(ungroup('student', c.tensors));
     student.opt.loadStateDict(opt('student'));
   }
+}
+
+/** Frees the networks and closes the streams. */
+export function closeSearch(s: Searching): void {
+  s.teacher.dispose();
+  s.student?.dispose();
+  for (const st of Object.values(s.streams)) (st as BatchStream).close();
 }

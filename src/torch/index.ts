@@ -6,9 +6,11 @@ initRuntime();
 export * from './tensor.js';
 export * from './creation.js';
 export * from './ops.js';
+import './methods.js'; // installs the method forms (x.add(y), ...) on Tensor
 export * from './autograd.js';
 export * from './runtime.js';
 export * from './safetensors.js';
 export * from './gradcheck.js';
+export * from './errors.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

@@ -1,6 +1,5 @@
-// Differentiable ops over libtorch, as functions and as Tensor methods.
+// Differentiable ops over libtorch, as functions (methods.ts installs them as Tensor methods).
 // Arguments are checked here so that errors name the op and the offending shape.
-import './methods.js'; // installs the method forms (x.add(y), ...) on Tensor
 import { native } from './native.js';
 import { type DType, type Device, Tensor } from './tensor.js';
 

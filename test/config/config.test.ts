@@ -6,9 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { METHOD_DEFAULTS, SearchConfig, TrainConfig } from '../../src/config/schema.js';
-import { ConfigError, deepMerge, parseSet } from '../../src/config/layers.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { deepMerge, parseSet } from '../../src/config/layers.js';
 import { describeOptions, formatOptions } from '../../src/config/help.js';
-import { listPresets, loadSearchConfig, loadTrainConfig } from '../../src/config/load.js';
+import { loadSearchConfig, loadTrainConfig } from '../../src/config/load.js';
+import { listPresets } from '../../src/config/presets.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lbt-config-'));
 function file(name: string, text: string): string {

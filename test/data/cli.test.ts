@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { FASHION_MNIST_DIR, loadSearchData } from '../../src/data/index.js';
+import { FASHION_MNIST_DIR, loadData } from '../../src/data/index.js';
 import { tarGz, tempDir, writeCifar10, writeCifar100 } from './helpers.js';
 
 const tmp = tempDir('cli');
@@ -55,14 +55,10 @@ test('data check fails with a clear message and exit code 1 on bad data, 2 on a 
 test('the installed Fashion-MNIST (Debian dataset-fashion-mnist) loads with the paper-style splits', {
   skip: !existsSync(FASHION_MNIST_DIR),
 }, async () => {
-  const d = await loadSearchData({
-    dataset: 'fashion-mnist',
-    seed: 0,
-    trainSize: 1000,
-    validSize: 1000,
-    unlabeledSize: 500,
-    testSize: 200,
-  });
+  const d = await loadData(
+    { name: 'fashion-mnist', trainSize: 1000, valSize: 1000, unlabeledSize: 500, testSize: 200 },
+    { seed: 0, purpose: 'search' },
+  );
   assert.equal(d.train.source.n, 60000);
   assert.equal(d.test?.source.n, 10000);
   assert.deepEqual(

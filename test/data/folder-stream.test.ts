@@ -3,14 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import {
-  buildSearchData,
-  DataConfig,
-  DatasetFormatError,
-  DecodePool,
-  loadImageFolders,
-  openStream,
-} from '../../src/data/index.js';
+import { DatasetFormatError, DecodePool, loadImageFolders, openStream, splitData } from '../../src/data/index.js';
 import * as t from '../../src/torch/index.js';
 import { tempDir, writeImage } from './helpers.js';
 
@@ -30,14 +23,8 @@ for (const [c, colour] of [
     writeImage(join(tmp.dir, 'train', c, `${i}.png`), 20 + i, 12 + i, [...colour], i % 2 ? 'png' : 'jpeg');
   writeImage(join(tmp.dir, 'val', c, 'v.png'), 10, 10, [...colour], 'png');
 }
-const cfg = DataConfig.parse({
-  dataset: 'imagenet',
-  imageSize: 16,
-  trainFraction: 0.5,
-  validFraction: 0.25,
-  unlabeledFraction: 0.25,
-});
-const data = buildSearchData(loadImageFolders(tmp.dir, 16), null, cfg);
+const sizes = { trainSize: 0.5, valSize: 0.25, unlabeledSize: 0.25 };
+const data = splitData(loadImageFolders(tmp.dir, 16), null, sizes, { seed: 0, purpose: 'search' });
 
 const collect = async (withPool: boolean, part: 'train' | 'test', n: number) => {
   const s = openStream(data, part, { batchSize: 3, seed: 4, pool: withPool ? pool : undefined });

@@ -2,13 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  buildSearchData,
   checkSplits,
-  DataConfig,
   DataConfigError,
   makeClassSplits,
   makeSplits,
   SplitIndices,
+  splitData,
   syntheticDataset,
 } from '../../src/data/index.js';
 
@@ -84,11 +83,10 @@ test('splits survive JSON and are checked against the data when reused', () => {
   assert.throws(() => SplitIndices.parse({ ...s, format: 'other' }));
 });
 
-test('buildSearchData with saved splits reproduces the subsets', () => {
+test('splitData with saved splits reproduces the subsets', () => {
   const ds = syntheticDataset({ n: 90, nTest: 10 });
-  const cfg = DataConfig.parse({ seed: 5, trainSize: 20, validSize: 20, unlabeledSize: 20 });
-  const a = buildSearchData(ds, null, cfg);
-  const b = buildSearchData(ds, null, DataConfig.parse({ seed: 99 }), JSON.parse(JSON.stringify(a.splits)));
+  const a = splitData(ds, null, { trainSize: 20, valSize: 20, unlabeledSize: 20 }, { seed: 5, purpose: 'search' });
+  const b = splitData(ds, null, {}, { seed: 99, purpose: 'search', saved: JSON.parse(JSON.stringify(a.splits)) });
   assert.deepEqual(b.train.indices, a.train.indices);
   assert.deepEqual(b.unlabeled.indices, a.unlabeled.indices);
   assert.equal(a.unlabeled.labelled, false);
@@ -147,7 +145,7 @@ test('a held-out test split (§4.4): carved from train, one sample for every see
   assert.equal(SplitIndices.parse(old).testFrom, 'test');
   // the data set's test subset indexes the training images
   const ds = syntheticDataset({ n: 60, nTest: 10, height: 4, width: 4, channels: 1, numClasses: 3, seed: 1 });
-  const data = buildSearchData(ds, null, DataConfig.parse({ dataset: 'fashion-mnist', seed: 0, testFromTrain: 12 }));
+  const data = splitData(ds, null, { testFromTrain: 12 }, { seed: 0, purpose: 'search' });
   assert.equal(data.test?.source, ds.train);
   assert.deepEqual([data.splits.train.length, data.splits.valid.length, data.test?.indices.length], [16, 16, 12]);
 });

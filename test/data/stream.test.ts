@@ -4,20 +4,19 @@ import { test } from 'node:test';
 import {
   type Batch,
   type BatchStream,
-  buildSearchData,
-  DataConfig,
   DataConfigError,
   hiddenLabels,
   makeTransform,
   normalisationTable,
   openStream,
   type StreamState,
+  splitData,
   syntheticDataset,
 } from '../../src/data/index.js';
 import * as t from '../../src/torch/index.js';
 
 const ds = syntheticDataset({ n: 60, nTest: 7, height: 8, width: 8, seed: 1 });
-const data = buildSearchData(ds, null, DataConfig.parse({ seed: 3, trainSize: 10, validSize: 20, unlabeledSize: 20 }));
+const data = splitData(ds, null, { trainSize: 10, valSize: 20, unlabeledSize: 20 }, { seed: 3, purpose: 'search' });
 
 function take(s: BatchStream, k: number): { index: number[]; x: number[]; y: number[] | null; epoch: number }[] {
   const out = [];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { listPresets } from '../../src/config/load.js';
+import { listPresets } from '../../src/config/presets.js';
 import { isAblationPreset, runPresetSmoke, type SmokeData, writeSmokeData } from './fixtures.js';
 
 let data: SmokeData;

@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import { buildReport } from '../../src/report/report.js';
 import { loadCheckpoint } from '../../src/runs/checkpoint.js';
 import { TrainConfig } from '../../src/config/schema.js';
-import { listPresets, loadSearchConfig } from '../../src/config/load.js';
+import { loadSearchConfig } from '../../src/config/load.js';
+import { listPresets } from '../../src/config/presets.js';
 import { readRun } from '../../src/runs/run-dir.js';
 import { isImageNetPreset, isTransferPreset, runPresetSmoke, type SmokeData, writeSmokeData } from './fixtures.js';
 

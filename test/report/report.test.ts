@@ -168,6 +168,10 @@ test('HTML is self-contained: inline SVG heatmaps and curves, no external URL, n
       epoch: e,
       step: 10 * (e + 1),
       genotype: {
+        format: 'lbt-genotype' as const,
+        version: 1 as const,
+        normalConcat: [2],
+        reduceConcat: [2],
         normal: [
           ['skip_connect', 0],
           ['sep_conv_3x3', 1],

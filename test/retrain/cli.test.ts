@@ -13,7 +13,7 @@ import { resolveGenotype } from '../../src/cli/commands/train.js';
 import { asUserError } from '../../src/cli/errors.js';
 import { TrainConfig } from '../../src/config/schema.js';
 import { loadTrainData, resumeTrainRun, testRun } from '../../src/retrain/run.js';
-import { RunDirError } from '../../src/runs/run-dir.js';
+import { RunDirError } from '../../src/runs/errors.js';
 import { describeOptions } from '../../src/config/help.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));

@@ -5,25 +5,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { buildSearchData, DataConfig } from '../../src/data/search-data.js';
+import { splitData } from '../../src/data/load.js';
 import { syntheticDataset } from '../../src/data/synthetic.js';
 import { GENOTYPES } from '../../src/nas/genotype.js';
 import * as t from '../../src/torch/index.js';
 import { loadCheckpoint, ungroup } from '../../src/runs/checkpoint.js';
 import { RetrainSection, TrainConfig } from '../../src/config/schema.js';
 import { loadSearchConfig } from '../../src/config/load.js';
-import { retrainAfterSearch } from '../../src/retrain/run.js';
-import { resolveTrainConfig } from '../../src/config/layers.js';
+import { retrainAfterSearch } from '../../src/search/after.js';
+import { resolveTrainConfig } from '../../src/config/load.js';
 import type { Progress } from '../../src/runs/progress.js';
-import {
-  NonFiniteLossError,
-  RetrainInterruptedError,
-  type RetrainOptions,
-  type RetrainSettings,
-  retrain,
-  retrainDropPath,
-  retrainLr,
-} from '../../src/retrain/loop.js';
+import { type RetrainOptions, retrain } from '../../src/retrain/loop.js';
+import { retrainDropPath, retrainLr } from '../../src/retrain/schedule.js';
+import { RunInterrupted } from '../../src/runs/errors.js';
 import { RunDir, readMetrics, readRun } from '../../src/runs/run-dir.js';
 import type { EpochRecord, MetricsRecord } from '../../src/runs/types.js';
 
@@ -32,14 +26,15 @@ after(() => rmSync(root, { recursive: true, force: true }));
 let runs = 0;
 const newDir = () => join(root, `run-${runs++}`);
 
-const data = buildSearchData(
+const data = splitData(
   syntheticDataset({ n: 160, nTest: 64, height: 16, width: 16, channels: 1, numClasses: 4, seed: 3 }),
   null,
-  DataConfig.parse({ dataset: 'fashion-mnist', seed: 0, trainSize: 48, validSize: 48, unlabeledSize: 0, testSize: 64 }),
+  { trainSize: 48, valSize: 48, unlabeledSize: 0, testSize: 64 },
+  { seed: 0, purpose: 'search' },
 );
 
-const tiny = (over: Partial<RetrainSettings> = {}): RetrainSettings => ({
-  ...RetrainSection.parse({}),
+const tiny = (over: Partial<TrainConfig> = {}): TrainConfig => ({
+  ...TrainConfig.parse({}),
   layers: 3,
   channels: 8,
   epochs: 3,
@@ -51,7 +46,7 @@ const tiny = (over: Partial<RetrainSettings> = {}): RetrainSettings => ({
   ...over,
 });
 
-function start(config: RetrainSettings, extra: Partial<RetrainOptions> = {}) {
+function start(config: TrainConfig, extra: Partial<RetrainOptions> = {}) {
   const dir = newDir();
   const run = RunDir.create(dir, { kind: 'train', config });
   return { dir, promise: retrain({ config, genotype: GENOTYPES.DARTS_V2, data, run, ...extra }) };
@@ -162,10 +157,7 @@ describe('retrain', () => {
         if (abortAt === 'epoch' && rec.epoch === 0) ac.abort();
       };
       const b = start(cfg, { signal: ac.signal, progress, onEpoch });
-      await assert.rejects(
-        b.promise,
-        (e: unknown) => e instanceof RetrainInterruptedError && e.step === (abortAt === 'epoch' ? 3 : 4),
-      );
+      await assert.rejects(b.promise, (e: unknown) => e instanceof RunInterrupted && e.step === (abortAt === 'epoch' ? 3 : 4));
       assert.equal(readRun(b.dir).summary.status, 'interrupted');
       const ck = loadCheckpoint(join(b.dir, 'checkpoint.safetensors'));
       assert.deepEqual([ck.meta.epoch, ck.meta.stepInEpoch], abortAt === 'epoch' ? [1, 0] : [1, 1]);
@@ -195,10 +187,10 @@ describe('retrain', () => {
     const before = t.liveTensors();
     const { dir, promise } = start(cfg);
     await assert.rejects(promise, (e: unknown) => {
-      assert.ok(e instanceof NonFiniteLossError);
+      assert.ok(e instanceof t.NonFiniteError);
       assert.match(
         e.message,
-        /^(loss is (NaN|infinite)|gradient norm is not finite) at epoch 2 step \d+ \(lr 2\.50e\+28\); stopped, /,
+        /^non-finite value: (loss is (NaN|infinite)|gradient norm is not finite) at epoch 2 step \d+ \(lr 2\.50e\+28\); stopped, /,
       );
       assert.match(e.message, /the last good checkpoint is .*checkpoint\.safetensors \(step 3\)$/);
       assert.equal(e.checkpoint, join(dir, 'checkpoint.safetensors'));
@@ -231,7 +223,7 @@ describe('retrain', () => {
       ],
     });
     const searchRun = RunDir.create(searchDir, { kind: 'search', config: search });
-    const r = await retrainAfterSearch({ search, searchDir, genotype: GENOTYPES.PDARTS, searchRun });
+    const r = await retrainAfterSearch({ search, genotype: GENOTYPES.PDARTS, searchRun });
     const sub = readRun(join(searchDir, 'retrain'));
     assert.equal(sub.summary.kind, 'train');
     assert.equal(sub.summary.status, 'completed');
@@ -245,7 +237,7 @@ describe('retrain', () => {
     assert.deepEqual(readRun(searchDir).result, sub.result);
     assert.equal(r.epochs, 2);
     // resumed after it completed (lbt search --resume of a search stopped after its retrain): the result stands
-    const again = await retrainAfterSearch({ search, searchDir, genotype: GENOTYPES.PDARTS, resume: true, searchRun });
+    const again = await retrainAfterSearch({ search, genotype: GENOTYPES.PDARTS, resume: true, searchRun });
     assert.deepEqual([again.testError, again.testAcc, again.params], [r.testError, r.testAcc, r.params]);
     assert.equal(readRun(join(searchDir, 'retrain')).summary.sessions, 1, 'not trained again');
   });

@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { RunDir, RunDirError, readMetrics, readRun, snapshotName } from '../../src/runs/run-dir.js';
+import { RunDirError } from '../../src/runs/errors.js';
+import { RunDir, readMetrics, readRun, snapshotName } from '../../src/runs/run-dir.js';
 import type { ArchSnapshot, EpochRecord, StepRecord } from '../../src/runs/types.js';
 
 const base = () => mkdtempSync(join(tmpdir(), 'lbt-run-'));
@@ -29,7 +30,14 @@ const epochRec = (epoch: number, s: number): EpochRecord => ({
 const snap = (epoch: number, s: number): ArchSnapshot => ({
   epoch,
   step: s,
-  genotype: { normal: [['skip_connect', 0]], reduce: [['max_pool_3x3', 1]] },
+  genotype: {
+    format: 'lbt-genotype' as const,
+    version: 1 as const,
+    normalConcat: [2],
+    reduceConcat: [2],
+    normal: [['skip_connect', 0]],
+    reduce: [['max_pool_3x3', 1]],
+  },
   ops: ['none', 'skip_connect'],
   weights: { normal: [[0.25, 0.75]], reduce: [[0.5, 0.5]] },
 });
@@ -76,7 +84,20 @@ test('writes config, splits, metrics (one JSON object per line), snapshots, geno
   run.writeSnapshot(snap(0, 2));
   run.writeSnapshot({ ...snap(1, 4), stage: 2 });
   run.addPhaseSeconds('search', 7200);
-  run.writeGenotype({ normal: [['sep_conv_3x3', 0]], reduce: [['max_pool_3x3', 1]] });
+  run.writeGenotype({
+    format: 'lbt-genotype' as const,
+    version: 1 as const,
+    normalConcat: [2],
+    reduceConcat: [2],
+    normal: [
+      ['sep_conv_3x3', 0],
+      ['skip_connect', 1],
+    ],
+    reduce: [
+      ['max_pool_3x3', 1],
+      ['max_pool_3x3', 0],
+    ],
+  });
   run.writeResult({ testError: 2.5, paramsM: 3.3, testExamples: 10000, epochs: 600 });
   const lines = readFileSync(join(d, 'metrics.jsonl'), 'utf8').split('\n');
   assert.equal(lines.length, 4, 'three records and the final newline');
@@ -137,7 +158,7 @@ test('resume drops the records and snapshots written after the checkpoint step a
   );
   assert.equal(r.summary.sessions, 2);
   assert.equal(r.summary.status, 'completed');
-  assert.throws(() => RunDir.resume(join(base(), 'nothing'), 0), /run\.json: cannot read: ENOENT/);
+  assert.throws(() => RunDir.resume(join(base(), 'nothing'), 0), /run\.json: cannot read the run summary \(ENOENT\)/);
 });
 
 test('readRun refuses a directory without run.json', () => {

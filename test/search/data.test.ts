@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadSearchConfig } from '../../src/config/load.js';
-import { loadDataFor } from '../../src/search/data.js';
+import { loadSearchData } from '../../src/search/lifecycle.js';
 
 test('dataset sizes as fractions of Fashion-MNIST equal the counts they stand for', async () => {
   const cfg = (sizes: string[]) => loadSearchConfig({ preset: 'default', sets: sizes.map((s) => `dataset.${s}`) });
-  const byFraction = await loadDataFor(cfg(['trainSize=0.01', 'valSize=0.005', 'unlabeledSize=0.01', 'testSize=0.1']));
-  const byCount = await loadDataFor(cfg(['trainSize=600', 'valSize=300', 'unlabeledSize=600', 'testSize=1000']));
+  const byFraction = await loadSearchData(cfg(['trainSize=0.01', 'valSize=0.005', 'unlabeledSize=0.01', 'testSize=0.1']));
+  const byCount = await loadSearchData(cfg(['trainSize=600', 'valSize=300', 'unlabeledSize=600', 'testSize=1000']));
   assert.deepEqual(
     [
       byFraction.splits.train.length,

@@ -5,14 +5,15 @@ import {
   DataConfigError,
   DatasetFormatError,
   DatasetNotFoundError,
-  loadSearchData,
+  LOADABLE,
+  loadData,
   openStream,
   type Part,
-  type SearchData,
+  type SplitData,
 } from '../../data/index.js';
 import { UserError } from '../errors.js';
 
-const DATASETS = ['cifar10', 'cifar100', 'fashion-mnist', 'mnist', 'imagenet'] as const;
+const DATASETS = LOADABLE;
 const PARTS: Part[] = ['train', 'valid', 'unlabeled', 'test'];
 /** Sizes of the distributions as published (training, test). */
 const FULL: Record<string, [number, number]> = {
@@ -31,7 +32,7 @@ interface CheckOptions {
 }
 
 /** Runs every image of every part through its transform (decoding lazily-read images too). */
-async function readAll(data: SearchData, progress: (msg: string) => void): Promise<void> {
+async function readAll(data: SplitData, progress: (msg: string) => void): Promise<void> {
   for (const part of PARTS) {
     const sub = data[part];
     if (!sub) continue;
@@ -45,7 +46,7 @@ async function readAll(data: SearchData, progress: (msg: string) => void): Promi
   }
 }
 
-function report(data: SearchData) {
+function report(data: SplitData) {
   const k = data.meta.numClasses;
   const parts: Record<string, { images: number; perClass: number[] | null; labels: string }> = {};
   for (const part of PARTS) {
@@ -77,14 +78,10 @@ export function registerData(program: Command): void {
       }
       const seed = Number(o.seed);
       if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed ${o.seed}: expected a non-negative integer`);
-      let loaded: SearchData;
+      let loaded: SplitData;
       try {
-        loaded = await loadSearchData({
-          dataset: o.dataset as (typeof DATASETS)[number],
-          dir: o.dir,
-          unlabeledDir: o.unlabeledDir,
-          seed,
-        });
+        const name = o.dataset as (typeof DATASETS)[number];
+        loaded = await loadData({ name, dir: o.dir ?? null, unlabeledDir: o.unlabeledDir ?? null }, { seed, purpose: 'search' });
         await readAll(loaded, (m) => process.stderr.write(`${m}\n`));
       } catch (err) {
         if (err instanceof DatasetFormatError || err instanceof DatasetNotFoundError || err instanceof DataConfigError) {

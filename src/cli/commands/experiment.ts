@@ -3,12 +3,11 @@
 // Re-running the same command continues it: finished seeds are skipped, an interrupted one resumes.
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { NonFiniteLossError } from '../../retrain/loop.js';
-import { ExperimentError, ExperimentInterrupted, runExperiment, seedRange } from '../../experiment/experiment.js';
+import { runExperiment, seedRange } from '../../experiment/experiment.js';
 import { createProgress } from '../../runs/progress.js';
-import { SearchStopped } from '../../search/loop.js';
-import { UserError } from '../errors.js';
-import { drawGenotype } from '../run-report.js';
+import { RunInterrupted } from '../../runs/errors.js';
+import { UserError, withResumeHint } from '../errors.js';
+import { drawGenotype } from '../../report/draw.js';
 import { collect, withInterrupt } from '../options.js';
 
 interface Opts {
@@ -63,40 +62,35 @@ export function registerExperiment(program: Command): void {
       const say = (line: string) => {
         if (!quiet) process.stderr.write(`${line}\n`);
       };
-      await withInterrupt(async (signal) => {
-        try {
-          const res = await runExperiment({
-            dir,
-            seeds,
-            ...(o.preset && { preset: o.preset }),
-            ...(o.config && { file: o.config }),
-            ...(o.scale && { scale: o.scale }),
-            sets: o.set,
-            retrain: o.retrain,
-            force: o.force ?? false,
-            signal,
-            report: { charts: o.charts, ...(o.cells && { drawGenotype }) },
-            onPhase: (seed, phase, how, d) =>
-              say(`seed ${seed}: ${phase} ${how === 'skip' ? 'already done' : how === 'resume' ? 'resumed' : 'started'} (${d})`),
-            progress: (plan) =>
-              createProgress({ ...plan, stream: process.stderr, quiet, label: `seed ${plan.seed} ${plan.phase}` }),
-            onSeedDone: (s) =>
-              say(
-                `seed ${s.seed}: done${s.result ? `, test error ${s.result.testError.toFixed(2)}%, ${s.result.paramsM.toFixed(2)}M parameters` : ''}`,
-              ),
-          });
-          if (res.markdown !== null) process.stdout.write(res.markdown);
-          process.stdout.write(`experiment: ${res.dir}${res.markdown !== null ? ` (report.md, report.html)` : ''}\n`);
-        } catch (err) {
-          if (err instanceof ExperimentInterrupted) throw new UserError(`${err.message}\ncontinue with the same command`, 130);
-          if (err instanceof ExperimentError) throw new UserError(err.message);
-          if (err instanceof SearchStopped || err instanceof NonFiniteLossError)
-            throw new UserError(
-              `${err.message}\nthe experiment stopped; re-running the same command resumes from the last checkpoint`,
-              1,
-            );
-          throw err;
-        }
+      const res = await withInterrupt((signal) =>
+        runExperiment({
+          dir,
+          seeds,
+          ...(o.preset && { preset: o.preset }),
+          ...(o.config && { file: o.config }),
+          ...(o.scale && { scale: o.scale }),
+          sets: o.set,
+          retrain: o.retrain,
+          force: o.force ?? false,
+          signal,
+          report: { charts: o.charts, ...(o.cells && { drawGenotype }) },
+          onPhase: (seed, phase, how, d) =>
+            say(`seed ${seed}: ${phase} ${how === 'skip' ? 'already done' : how === 'resume' ? 'resumed' : 'started'} (${d})`),
+          progress: (plan) =>
+            createProgress({ ...plan, stream: process.stderr, quiet, label: `seed ${plan.seed} ${plan.phase}` }),
+          onSeedDone: (s) =>
+            say(
+              `seed ${s.seed}: done${s.result ? `, test error ${s.result.testError.toFixed(2)}%, ${s.result.paramsM.toFixed(2)}M parameters` : ''}`,
+            ),
+        }),
+      ).catch((err: unknown) => {
+        const again =
+          err instanceof RunInterrupted
+            ? 'continue with the same command'
+            : 'the experiment stopped; re-running the same command resumes from the last checkpoint';
+        throw withResumeHint(err, again);
       });
+      if (res.markdown !== null) process.stdout.write(res.markdown);
+      process.stdout.write(`experiment: ${res.dir}${res.markdown !== null ? ` (report.md, report.html)` : ''}\n`);
     });
 }

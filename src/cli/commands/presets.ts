@@ -1,7 +1,7 @@
 // `lbt presets`: the experiment presets (configs/presets/*.yaml), one line each.
 import type { Command } from 'commander';
-import { ConfigError } from '../../config/layers.js';
-import { listPresets, listScales } from '../../config/load.js';
+import { ConfigError } from '../../config/errors.js';
+import { listPresets, listScales } from '../../config/presets.js';
 import { UserError } from '../errors.js';
 
 export function registerPresets(program: Command): void {

@@ -3,23 +3,16 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import {
-  GENOTYPES,
-  type Genotype,
-  GenotypeFormatError,
-  genotypeFromJSON,
-  isGenotypeName,
-  toGenotypeFile,
-} from '../../nas/genotype.js';
+import { GENOTYPES, type Genotype, GenotypeFormatError, genotypeFromJSON, isGenotypeName } from '../../nas/genotype.js';
 import { DATASET_DEFAULTS, TrainConfig } from '../../config/schema.js';
 import { describeOptions, formatOptions } from '../../config/help.js';
 import { loadTrainConfig } from '../../config/load.js';
 import { createProgress } from '../../runs/progress.js';
-import { NonFiniteLossError, RetrainInterruptedError, type RetrainResult, retrain } from '../../retrain/loop.js';
-import { loadTrainData, resumeTrainRun, trainSplits } from '../../retrain/run.js';
-import { isRunDir, RunDir } from '../../runs/run-dir.js';
+import { type RetrainResult, retrain } from '../../retrain/loop.js';
+import { createTrainRun, resumeTrainRun, type TrainRun } from '../../retrain/run.js';
+import { isRunDir } from '../../runs/run-dir.js';
 import { RUN_FILES } from '../../runs/types.js';
-import { UserError } from '../errors.js';
+import { UserError, withResumeHint } from '../errors.js';
 import { collect, stamp, withInterrupt } from '../options.js';
 
 interface Opts {
@@ -111,59 +104,45 @@ export function registerTrain(program: Command): void {
       if (o.resume && (o.genotype || o.config || o.preset || o.scale || o.set.length || o.out || o.force)) {
         throw new UserError('--resume continues a run with its own config, genotype and directory: give it alone (and --quiet)');
       }
-      let started: Awaited<ReturnType<typeof resumeTrainRun>> | null = null;
-      let cfg: TrainConfig;
-      let run: RunDir;
-      let source: GenotypeSource;
-      let data: Awaited<ReturnType<typeof loadTrainData>>;
-      if (o.resume) {
-        started = await resumeTrainRun(resolve(o.resume));
-        ({ config: cfg, run, data } = started);
-        source = { genotype: started.genotype, name: cfg.genotype };
-      } else {
-        cfg = loadTrainConfig({
-          ...(o.preset && { preset: o.preset }),
-          ...(o.config && { file: o.config }),
-          ...(o.scale && { scale: o.scale }),
-          sets: o.set,
-        });
-        if (o.genotype !== undefined) cfg = { ...cfg, genotype: o.genotype };
-        source = resolveGenotype(cfg.genotype);
-        data = await loadTrainData(cfg); // before the run directory: a missing dataset leaves nothing behind
-        const out = resolve(o.out ?? join('runs', `train-${source.name.replace(/[^\w.-]+/g, '_')}-${stamp()}`));
-        run = RunDir.create(out, {
-          kind: 'train',
-          config: cfg,
-          force: o.force ?? false,
-          ...(o.preset && { preset: o.preset }),
-          device: cfg.device,
-          command: process.argv.slice(2),
-          ...(source.searchRun && { searchRun: source.searchRun }),
-        });
-        run.writeGenotype(toGenotypeFile(source.genotype, source.name));
-        run.writeSplits(trainSplits(data));
-      }
-      await withInterrupt(async (signal) => {
-        try {
-          const r = await retrain({
-            config: cfg,
-            genotype: source.genotype,
-            data,
-            run,
-            ...(started && { resume: started.checkpoint }),
-            signal,
-            progress: (plan) =>
-              createProgress({ ...plan, stream: process.stderr, quiet: o.quiet ?? false, label: `train ${source.name}` }),
-          });
-          process.stdout.write(`${formatResult(r, run.dir)}\n`);
-        } catch (err) {
-          if (err instanceof RetrainInterruptedError)
-            throw new UserError(`${err.message}\nresume with: lbt train --resume ${run.dir}`, 130);
-          if (err instanceof NonFiniteLossError) throw new UserError(err.message, 1);
-          throw err;
-        } finally {
-          run.close();
-        }
-      });
+      const tr = o.resume ? await resumeTrainRun(o.resume) : await newTrainRun(o);
+      const label = `train ${basename(tr.config.genotype).replace(/\.json$/i, '')}`;
+      const r = await withInterrupt((signal) =>
+        retrain({
+          config: tr.config,
+          genotype: tr.genotype,
+          data: tr.data,
+          run: tr.run,
+          ...(tr.checkpoint && { resume: tr.checkpoint }),
+          signal,
+          progress: (plan) => createProgress({ ...plan, stream: process.stderr, quiet: o.quiet ?? false, label }),
+        }),
+      )
+        .catch((err: unknown) => {
+          throw withResumeHint(err, `resume with: lbt train --resume ${tr.run.dir}`);
+        })
+        .finally(() => tr.run.close());
+      process.stdout.write(`${formatResult(r, tr.run.dir)}\n`);
     });
+}
+
+/** A new train run from the flags: config, genotype, run directory (after the data have loaded). */
+async function newTrainRun(o: Opts): Promise<TrainRun> {
+  let cfg = loadTrainConfig({
+    ...(o.preset && { preset: o.preset }),
+    ...(o.config && { file: o.config }),
+    ...(o.scale && { scale: o.scale }),
+    sets: o.set,
+  });
+  if (o.genotype !== undefined) cfg = { ...cfg, genotype: o.genotype };
+  const source = resolveGenotype(cfg.genotype);
+  const dir = resolve(o.out ?? join('runs', `train-${source.name.replace(/[^\w.-]+/g, '_')}-${stamp()}`));
+  return createTrainRun(cfg, {
+    dir,
+    genotype: source.genotype,
+    genotypeName: source.name,
+    force: o.force ?? false,
+    ...(o.preset && { preset: o.preset }),
+    command: process.argv.slice(2),
+    ...(source.searchRun && { searchRun: source.searchRun }),
+  });
 }

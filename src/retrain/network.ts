@@ -1,0 +1,62 @@
+// The evaluation network of a genotype (DARTS's NetworkCIFAR / NetworkImageNet) and one training step.
+import type { RetrainConfig } from '../config/schema.js';
+import { DataConfigError } from '../data/errors.js';
+import type { DatasetMeta } from '../data/source.js';
+import { NetworkCIFAR, NetworkImageNet } from '../nas/eval-network.js';
+import type { Genotype } from '../nas/genotype.js';
+import * as t from '../torch/index.js';
+
+export type EvalNetwork = NetworkCIFAR | NetworkImageNet;
+
+/** NetworkImageNet for ImageNet, NetworkCIFAR (with the data's input channels) for everything else. */
+export function buildEvalNetwork(
+  c: Pick<RetrainConfig, 'layers' | 'channels' | 'auxiliary'>,
+  g: Genotype,
+  meta: DatasetMeta,
+): EvalNetwork {
+  const cfg = {
+    genotype: g,
+    C: c.channels,
+    layers: c.layers,
+    numClasses: meta.numClasses,
+    auxiliary: c.auxiliary,
+    inChannels: meta.shape[0],
+  };
+  if (meta.name === 'imagenet') return new NetworkImageNet(cfg);
+  if (c.channels % 2 !== 0)
+    throw new DataConfigError('channels', `NetworkCIFAR needs an even C (it doubles at reductions), got ${c.channels}`);
+  return new NetworkCIFAR(cfg);
+}
+
+export interface TrainStepResult {
+  loss: number;
+  correct: number;
+  gradNorm: number | null;
+}
+
+/**
+ * One optimisation step, scoped: loss = CE(logits) + auxWeight·CE(aux) (with label smoothing),
+ * global-norm clip, SGD. The weights are not touched when the loss or the gradient norm is not finite.
+ */
+export function trainStep(
+  model: EvalNetwork,
+  opt: t.optim.SGD,
+  x: t.Tensor,
+  y: t.Tensor,
+  c: Pick<RetrainConfig, 'auxWeight' | 'gradClip' | 'labelSmoothing'>,
+): TrainStepResult {
+  return t.scope(() => {
+    opt.zeroGrad();
+    const { logits, logitsAux } = model.forward(x);
+    const ce = (z: t.Tensor) => t.crossEntropy(z, y, { labelSmoothing: c.labelSmoothing });
+    const loss = logitsAux && c.auxWeight > 0 ? ce(logits).add(ce(logitsAux), c.auxWeight) : ce(logits);
+    const value = loss.item();
+    const correct = t.eq(logits.argmax(1), y).sum().item();
+    if (!Number.isFinite(value)) return { loss: value, correct, gradNorm: null };
+    loss.backward();
+    const gradNorm = c.gradClip > 0 ? t.optim.clipGradNorm(opt.params, c.gradClip) : null;
+    if (gradNorm === null || Number.isFinite(gradNorm)) opt.step();
+    opt.zeroGrad();
+    return { loss: value, correct, gradNorm };
+  });
+}
