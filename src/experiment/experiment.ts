@@ -17,8 +17,8 @@ import { type Genotype, GenotypeFile, parseGenotype } from '../nas/genotype.js';
 import { type GenotypeDrawer, writeReport } from '../report/report.js';
 import { readJson, writeJson } from '../runs/files.js';
 import type { Progress } from '../runs/progress.js';
-import { RUN_FILES, RunResult, RunSummary } from '../runs/types.js';
-import { checkRetrainData, type RetrainStart } from '../search/after.js';
+import { RUN_FILES, type RunResult, RunSummary } from '../runs/types.js';
+import { checkRetrainData, type RetrainStart, retrainAfterSearch } from '../search/after.js';
 import { createSearchRun, type Phase, resumeSearchRun, runSearchRun } from '../search/lifecycle.js';
 
 export const EXPERIMENT_FILE = 'experiment.json';
@@ -168,23 +168,20 @@ function checkSameConfig(dir: string, cfg: SearchConfig): void {
     );
 }
 
-/** A seed finished in an earlier invocation: its genotype (and result, with the retrain on); else null. */
-function finishedSeed(dir: string, cfg: SearchConfig): { genotype: Genotype; result: RunResult | null } | null {
+/** The genotype of a seed whose search completed in an earlier invocation, else null. */
+function searchedGenotype(dir: string): Genotype | null {
   const summary = summaryOf(dir);
   if (summary?.status !== 'completed' || !existsSync(join(dir, RUN_FILES.genotype))) return null;
-  const resultFile = join(dir, RUN_FILES.result);
-  if (cfg.retrain && !existsSync(resultFile)) return null; // an older layout: the retrain is still to run
-  const genotype = parseGenotype(readJson(join(dir, RUN_FILES.genotype), GenotypeFile, 'genotype'));
-  return { genotype, result: cfg.retrain ? readJson(resultFile, RunResult, 'result') : null };
+  return parseGenotype(readJson(join(dir, RUN_FILES.genotype), GenotypeFile, 'genotype'));
 }
 
-/** One seed: skipped when finished, resumed from its checkpoint, else started (over); search, then retrain. */
-async function runSeed(o: ExperimentOptions, seed: number, cfg: SearchConfig, dir: string): Promise<SeedOutcome> {
+/** The search phase of a seed: skipped when completed, resumed from its checkpoint, else started (over). */
+async function searchSeed(o: ExperimentOptions, seed: number, cfg: SearchConfig, dir: string): Promise<Genotype> {
   if (summaryOf(dir)) checkSameConfig(dir, cfg);
-  const done = finishedSeed(dir, cfg);
+  const done = searchedGenotype(dir);
   if (done) {
     o.onPhase?.(seed, 'search', 'skip', dir);
-    return { seed, dir, ...done };
+    return done;
   }
   const resume = summaryOf(dir) !== null && existsSync(join(dir, RUN_FILES.checkpoint));
   const sr = resume
@@ -194,10 +191,26 @@ async function runSeed(o: ExperimentOptions, seed: number, cfg: SearchConfig, di
   const out = await runSearchRun(sr, {
     progress: (phase, plan) => o.progress?.({ seed, phase, ...plan }) ?? SILENT,
     ...(o.signal && { signal: o.signal }),
-    onRetrain: (how, d) => o.onPhase?.(seed, 'retrain', how, d),
+    retrain: false, // its own phase below: a seed's search and retrain resume independently
   });
-  const result = out.retrain && (({ testAcc: _a, params: _p, seconds: _s, ...r }) => r)(out.retrain);
-  return { seed, dir, genotype: out.genotype, result };
+  return out.genotype;
+}
+
+/** One seed: its search, then (with a retrain section) the retrain of its cell, each skipped when done. */
+async function runSeed(o: ExperimentOptions, seed: number, cfg: SearchConfig, dir: string): Promise<SeedOutcome> {
+  const genotype = await searchSeed(o, seed, cfg, dir);
+  if (!cfg.retrain) return { seed, dir, genotype, result: null };
+  const r = await retrainAfterSearch({
+    search: cfg,
+    searchDir: dir,
+    genotype,
+    resume: true, // a completed retrain is skipped, an interrupted one continues from its checkpoint
+    progress: (plan) => o.progress?.({ seed, phase: 'retrain', ...plan }) ?? SILENT,
+    ...(o.signal && { signal: o.signal }),
+    onStart: (how, d) => o.onPhase?.(seed, 'retrain', how, d),
+  });
+  const { testAcc: _a, params: _p, seconds: _s, ...result } = r;
+  return { seed, dir, genotype, result };
 }
 
 const SILENT: Progress = { step() {}, epoch() {}, message() {}, stop() {} };

@@ -12,7 +12,7 @@ import type { Genotype } from '../nas/genotype.js';
 import { type RetrainPlan, type RetrainResult, retrain } from '../retrain/loop.js';
 import { completedResult, createTrainRun, loadTrainData, resumeTrainRun, type TrainRun } from '../retrain/run.js';
 import type { Progress } from '../runs/progress.js';
-import type { RunDir } from '../runs/run-dir.js';
+import { writeJson } from '../runs/files.js';
 import { RUN_FILES } from '../runs/types.js';
 
 /**
@@ -30,8 +30,8 @@ export type RetrainStart = 'start' | 'resume' | 'skip';
 
 export interface RetrainAfterSearchOptions {
   search: SearchConfig;
-  /** The search's run directory (its genotype.json is what is trained); its result.json gets the retrain's result. */
-  searchRun: RunDir;
+  /** The search's run directory; its result.json gets the retrain's result (a report row per search). */
+  searchDir: string;
   genotype: Genotype;
   /** Continue a retrain left unfinished in SEARCH_DIR/retrain (or keep a completed one) instead of starting over. */
   resume?: boolean;
@@ -43,13 +43,13 @@ export interface RetrainAfterSearchOptions {
 
 async function openRetrainRun(o: RetrainAfterSearchOptions, dir: string): Promise<TrainRun> {
   if (o.resume && existsSync(join(dir, RUN_FILES.checkpoint))) return resumeTrainRun(dir);
-  const config = retrainConfigOf(o.search, o.searchRun.dir);
-  return createTrainRun(config, { dir, genotype: o.genotype, force: true, searchRun: relative(dir, o.searchRun.dir) || '.' });
+  const config = retrainConfigOf(o.search, o.searchDir);
+  return createTrainRun(config, { dir, genotype: o.genotype, force: true, searchRun: relative(dir, o.searchDir) || '.' });
 }
 
 /** Trains the found cell in SEARCH_DIR/retrain (skipped when a resumed one had completed); its result goes to the search run too. */
 export async function retrainAfterSearch(o: RetrainAfterSearchOptions): Promise<RetrainResult> {
-  const dir = join(o.searchRun.dir, 'retrain');
+  const dir = join(o.searchDir, 'retrain');
   const done = o.resume ? completedResult(dir) : null;
   let r: RetrainResult;
   if (done) {
@@ -65,6 +65,6 @@ export async function retrainAfterSearch(o: RetrainAfterSearchOptions): Promise<
     );
   }
   const { testAcc: _a, params: _p, seconds: _s, ...result } = r;
-  o.searchRun.writeResult(result);
+  writeJson(join(o.searchDir, RUN_FILES.result), result);
   return r;
 }

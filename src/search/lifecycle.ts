@@ -85,6 +85,8 @@ export interface SearchRunOptions {
   /** Called with the genotype when the search is done, before the retrain. */
   onSearched?: (genotype: Genotype) => void;
   onRetrain?: (how: RetrainStart, dir: string) => void;
+  /** Retrain the found cell when the config has a retrain section (default true; an experiment runs it as its own phase). */
+  retrain?: boolean;
 }
 
 export interface SearchOutcome {
@@ -109,13 +111,13 @@ export async function runSearchRun(sr: SearchRun, o: SearchRunOptions = {}): Pro
     run.writeGenotype(toGenotypeFile(res.genotype));
     o.onSearched?.(res.genotype);
     let retrain: RetrainResult | null = null;
-    if (cfg.retrain) {
+    if (cfg.retrain && o.retrain !== false) {
       const retrainProgress = (p: RetrainPlan) => o.progress?.('retrain', p) ?? SILENT;
       const onStart = o.onRetrain ? { onStart: o.onRetrain } : {};
       const resume = checkpoint !== null;
       retrain = await retrainAfterSearch({
         search: cfg,
-        searchRun: run,
+        searchDir: run.dir,
         genotype: res.genotype,
         resume,
         progress: retrainProgress,

@@ -46,7 +46,13 @@ export function writeSmokeData(classes = 6, side = 16): SmokeData {
 /** The --set lines that point a preset's dataset at the smoke data (ImageNet folders take fractions, not counts). */
 export function smokeSets(datasetName: string, d: SmokeData): string[] {
   if (datasetName === 'imagenet')
-    return [`dataset.dir=${d.imagenet}`, 'dataset.trainSize=null', 'dataset.valSize=null', 'dataset.testSize=null'];
+    return [
+      `dataset.dir=${d.imagenet}`,
+      'dataset.trainSize=null',
+      'dataset.valSize=null',
+      'dataset.unlabeledSize=null',
+      'dataset.testSize=null',
+    ];
   return [`dataset.dir=${d.cifar}`, `dataset.unlabeledDir=${d.cifar}`];
 }
 

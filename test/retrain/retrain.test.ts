@@ -222,8 +222,8 @@ describe('retrain', () => {
         'retrain={"epochs": 2, "stepsPerEpoch": 2, "layers": 3, "channels": 8, "batchSize": 16}',
       ],
     });
-    const searchRun = RunDir.create(searchDir, { kind: 'search', config: search });
-    const r = await retrainAfterSearch({ search, genotype: GENOTYPES.PDARTS, searchRun });
+    RunDir.create(searchDir, { kind: 'search', config: search }).close();
+    const r = await retrainAfterSearch({ search, genotype: GENOTYPES.PDARTS, searchDir });
     const sub = readRun(join(searchDir, 'retrain'));
     assert.equal(sub.summary.kind, 'train');
     assert.equal(sub.summary.status, 'completed');
@@ -237,7 +237,7 @@ describe('retrain', () => {
     assert.deepEqual(readRun(searchDir).result, sub.result);
     assert.equal(r.epochs, 2);
     // resumed after it completed (lbt search --resume of a search stopped after its retrain): the result stands
-    const again = await retrainAfterSearch({ search, genotype: GENOTYPES.PDARTS, resume: true, searchRun });
+    const again = await retrainAfterSearch({ search, genotype: GENOTYPES.PDARTS, resume: true, searchDir });
     assert.deepEqual([again.testError, again.testAcc, again.params], [r.testError, r.testAcc, r.params]);
     assert.equal(readRun(join(searchDir, 'retrain')).summary.sessions, 1, 'not trained again');
   });
