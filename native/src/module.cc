@@ -20,6 +20,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("isAlive", Napi::Function::New(env, IsAlive, "isAlive"));
   ExportTable(env, exports, OpTable());
   ExportTable(env, exports, RuntimeTable());
+  ExportTable(env, exports, DeviceTable());
   return exports;
 }
 

@@ -3,10 +3,7 @@
 
 #include "tensor.h"
 
-#ifdef LBT_WITH_CUDA
-#include <ATen/cuda/CUDAContext.h>
-#include <c10/cuda/CUDAFunctions.h>
-#endif
+#include <torch/cuda.h>
 
 namespace lbt {
 
@@ -45,6 +42,7 @@ Napi::Value FromBuffer(A a) {
 }
 
 Napi::Value ToBuffer(A a) {
+  Handles(a.env()).hostReads++;
   Tensor t = a.tensor(0).detach().to(torch::kCPU).contiguous();
   size_t n = static_cast<size_t>(t.numel()) * t.element_size();
   Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(a.env(), n);
@@ -80,7 +78,10 @@ const std::vector<OpEntry>& RuntimeTable() {
       {"dtype", [](A a) { return Napi::String::New(a.env(), DtypeName(a.tensor(0).scalar_type())); }},
       {"device", [](A a) { return Napi::String::New(a.env(), a.tensor(0).device().str()); }},
       {"numel", [](A a) { return Napi::Number::New(a.env(), static_cast<double>(a.tensor(0).numel())); }},
-      {"item", [](A a) { return Napi::Number::New(a.env(), a.tensor(0).item<double>()); }},
+      {"item", [](A a) {
+         Handles(a.env()).hostReads++;
+         return Napi::Number::New(a.env(), a.tensor(0).item<double>());
+       }},
       {"isChannelsLast", [](A a) {
          return Napi::Boolean::New(a.env(), a.tensor(0).is_contiguous(at::MemoryFormat::ChannelsLast));
        }},
@@ -126,10 +127,6 @@ const std::vector<OpEntry>& RuntimeTable() {
        }},
       {"setNumThreads", [](A a) { at::set_num_threads(static_cast<int>(a.i64(0))); return Nothing(a); }},
       {"getNumThreads", [](A a) { return Napi::Number::New(a.env(), at::get_num_threads()); }},
-      {"setDeterministic", [](A a) {
-         at::globalContext().setDeterministicAlgorithms(a.flag(0), false);
-         return Nothing(a);
-       }},
       {"tuneMalloc", [](A a) { TuneMalloc(); return Nothing(a); }},
       {"emptyCache", [](A a) { return Napi::Number::New(a.env(), static_cast<double>(EmptyCpuCache())); }},
       {"cachedBytes", [](A a) { return Napi::Number::New(a.env(), static_cast<double>(CachedCpuBytes())); }},
@@ -148,13 +145,15 @@ const std::vector<OpEntry>& RuntimeTable() {
                                                   ));
          o.Set("cudaAvailable", torch::cuda::is_available());
          o.Set("cudaDeviceCount", static_cast<double>(torch::cuda::device_count()));
-         return o;
-       }},
-      {"cudaSynchronize", [](A a) {
-#ifdef LBT_WITH_CUDA
-         if (torch::cuda::is_available()) c10::cuda::device_synchronize();
+         o.Set("cudnnAvailable", torch::cuda::cudnn_is_available());
+         o.Set("cudaHeaders", Napi::Boolean::New(a.env(),
+#ifdef LBT_CUDA_HEADERS
+                                                 true
+#else
+                                                 false
 #endif
-         return Nothing(a);
+                                                 ));
+         return o;
        }},
   };
   return table;

@@ -178,7 +178,9 @@ torch::Dtype Args::dtype(size_t i) const {
   if (s == "int32") return torch::kInt32;
   if (s == "uint8") return torch::kUInt8;
   if (s == "bool") return torch::kBool;
-  fail(i, "is an unknown dtype '" + s + "' (float32, float64, int64, int32, uint8, bool)");
+  if (s == "bfloat16") return torch::kBFloat16;
+  if (s == "float16") return torch::kFloat16;
+  fail(i, "is an unknown dtype '" + s + "' (float32, float64, int64, int32, uint8, bool, bfloat16, float16)");
 }
 
 torch::Device Args::device(size_t i) const { return torch::Device(str(i)); }
@@ -191,6 +193,8 @@ std::string DtypeName(torch::ScalarType t) {
     case torch::kInt32: return "int32";
     case torch::kUInt8: return "uint8";
     case torch::kBool: return "bool";
+    case torch::kBFloat16: return "bfloat16";
+    case torch::kFloat16: return "float16";
     default: return c10::toString(t);
   }
 }

@@ -23,6 +23,8 @@ class HandleTable {
   bool Release(Napi::Env env, Napi::Value v);
   bool IsAlive(Napi::Value v) const;
   int64_t live = 0;
+  // Reads of tensor values into JS (item, toBuffer): each one waits for the device on a GPU.
+  int64_t hostReads = 0;
 
  private:
   struct Slot {
@@ -82,6 +84,7 @@ std::string DtypeName(torch::ScalarType t);
 
 const std::vector<OpEntry>& OpTable();
 const std::vector<OpEntry>& RuntimeTable();
+const std::vector<OpEntry>& DeviceTable();
 
 void InstallCpuAllocator();
 size_t EmptyCpuCache();

@@ -47,6 +47,8 @@ export function tensor(data: Data, shape?: Shape, o?: CreateOptions): Tensor {
   let buf: ArrayBufferView;
   switch (dtype) {
     case 'float32':
+    case 'bfloat16':
+    case 'float16':
       buf = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>, Number);
       break;
     case 'float64':
@@ -63,7 +65,12 @@ export function tensor(data: Data, shape?: Shape, o?: CreateOptions): Tensor {
       buf = data instanceof Uint8Array ? data : Uint8Array.from(data as ArrayLike<number>, Number);
       break;
   }
-  let t = new Tensor(native.fromBuffer(buf, sh, dtype));
+  let t = new Tensor(native.fromBuffer(buf, sh, dtype === 'bfloat16' || dtype === 'float16' ? 'float32' : dtype));
+  if (t.dtype !== dtype) {
+    const cast = new Tensor(native.to(t.h, dtype, null, false));
+    t.dispose();
+    t = cast;
+  }
   const device = o?.device ?? getDefaultDevice();
   if (device !== 'cpu') {
     const moved = new Tensor(native.to(t.h, null, device, false));

@@ -9,6 +9,7 @@ export * from './ops.js';
 import './methods.js'; // installs the method forms (x.add(y), ...) on Tensor
 export * from './autograd.js';
 export * from './runtime.js';
+export * from './device.js';
 export * from './safetensors.js';
 export * from './gradcheck.js';
 export * from './errors.js';

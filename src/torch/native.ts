@@ -19,6 +19,26 @@ export interface BuildInfo {
   cudaCompiled: boolean;
   cudaAvailable: boolean;
   cudaDeviceCount: number;
+  cudnnAvailable: boolean;
+  /** The CUDA runtime headers were found at build time (device properties, memory statistics). */
+  cudaHeaders: boolean;
+}
+
+export interface CudaDeviceInfo {
+  index: number;
+  name: string;
+  /** bytes */
+  totalMemory?: number;
+  /** compute capability, "9.0" */
+  capability?: string;
+  multiProcessors?: number;
+}
+
+export interface CudaMemory {
+  allocated: number;
+  peakAllocated: number;
+  reserved: number;
+  peakReserved: number;
 }
 
 export interface NativeBinding {
@@ -148,12 +168,21 @@ export interface NativeBinding {
   setRngState(state: H): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
-  setDeterministic(v: boolean): void;
   tuneMalloc(): void;
   emptyCache(): number;
   cachedBytes(): number;
   buildInfo(): BuildInfo;
+  // devices and engine switches (device.cc)
   cudaSynchronize(): void;
+  cudaDevices(): CudaDeviceInfo[];
+  cudaMemory(device: number, resetPeak: boolean): CudaMemory;
+  getCudaRngState(device: number): H;
+  setCudaRngState(device: number, state: H): void;
+  getFlag(name: string): boolean;
+  setFlag(name: string, v: boolean): boolean;
+  setAutocast(device: string, enabled: boolean, dtype: Opt<string>): boolean;
+  isAutocast(device: string): boolean;
+  hostReads(): number;
 }
 
 function addonPath(): string {

@@ -1,6 +1,8 @@
 // Process-wide engine settings: threads, malloc, seeding, RNG state, build information.
 import { availableParallelism } from 'node:os';
 import { type BuildInfo, native } from './native.js';
+
+export type { BuildInfo };
 import { Tensor } from './tensor.js';
 
 let initialised = false;
@@ -45,11 +47,6 @@ export function setRngState(state: Uint8Array): void {
   }
 }
 
-/** Deterministic algorithms where libtorch offers them (CPU kernels are deterministic already). */
-export function setDeterministic(on: boolean): void {
-  native.setDeterministic(on);
-}
-
 /** Frees the tensor-storage blocks the CPU caching allocator keeps for reuse; returns bytes freed. */
 export function emptyCache(): number {
   return native.emptyCache();
@@ -62,8 +59,4 @@ export function cachedBytes(): number {
 
 export function buildInfo(): BuildInfo {
   return native.buildInfo();
-}
-
-export function cudaSynchronize(): void {
-  native.cudaSynchronize();
 }

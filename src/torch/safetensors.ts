@@ -4,9 +4,11 @@
 import { tensor } from './creation.js';
 import type { DType, Tensor } from './tensor.js';
 
-const TO_ST: Record<DType, string> = { float32: 'F32', float64: 'F64', int64: 'I64', int32: 'I32', uint8: 'U8', bool: 'BOOL' };
-const FROM_ST: Record<string, DType> = Object.fromEntries(Object.entries(TO_ST).map(([k, v]) => [v, k as DType]));
-const SIZE: Record<DType, number> = { float32: 4, float64: 8, int64: 8, int32: 4, uint8: 1, bool: 1 };
+// 16-bit floats (autocast's activations) are not stored: weights and optimizer state are float32.
+type Stored = Exclude<DType, 'bfloat16' | 'float16'>;
+const TO_ST: Record<Stored, string> = { float32: 'F32', float64: 'F64', int64: 'I64', int32: 'I32', uint8: 'U8', bool: 'BOOL' };
+const FROM_ST: Record<string, Stored> = Object.fromEntries(Object.entries(TO_ST).map(([k, v]) => [v, k as Stored]));
+const SIZE: Record<Stored, number> = { float32: 4, float64: 8, int64: 8, int32: 4, uint8: 1, bool: 1 };
 
 export class SafetensorsError extends Error {
   constructor(source: string, what: string) {
@@ -22,9 +24,12 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, Tensor>, metadata
   const blobs: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of tensors) {
+    const dtype = t.dtype;
+    if (dtype === 'bfloat16' || dtype === 'float16')
+      throw new SafetensorsError(name, `${dtype} tensors are not saved (convert to float32 first)`);
     const d = t.data();
     const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-    header[name] = { dtype: TO_ST[t.dtype], shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+    header[name] = { dtype: TO_ST[dtype], shape: t.shape, data_offsets: [offset, offset + bytes.length] };
     blobs.push(bytes);
     offset += bytes.length;
   }

@@ -7,7 +7,7 @@
 // are numbers (slot and generation in the addon's table), so a handle is never reused.
 import { type Handle, native } from './native.js';
 
-export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
+export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool' | 'bfloat16' | 'float16';
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 export type Shape = readonly number[];
 
@@ -176,6 +176,15 @@ export class Tensor {
 
   /** A copy of the data as a typed array of the tensor's dtype (int64 as BigInt64Array). */
   data(): Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array {
+    if (this.dtype === 'bfloat16' || this.dtype === 'float16') {
+      // no 16-bit float typed arrays in Node 20: read them as float32
+      const f = new Tensor(native.to(this.h, 'float32', null, false));
+      try {
+        return f.data();
+      } finally {
+        f.dispose();
+      }
+    }
     const buf = native.toBuffer(this.h);
     switch (this.dtype) {
       case 'float32':

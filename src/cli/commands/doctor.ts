@@ -32,6 +32,20 @@ function convThroughput(): number {
   });
 }
 
+/** Whether CUDA is compiled in and usable, and the GPUs libtorch sees. */
+function cudaReport(info: t.BuildInfo): { usable: boolean; line: string; gpus: t.CudaDeviceInfo[] } {
+  if (!info.cudaCompiled) return { usable: false, line: 'not compiled (CPU libtorch; LIBTORCH=... for a CUDA build)', gpus: [] };
+  const gpus = t.cudaDevices();
+  if (!info.cudaAvailable || gpus.length === 0)
+    return { usable: false, line: 'compiled, not usable: no CUDA device (driver, or CUDA_VISIBLE_DEVICES?)', gpus };
+  return { usable: true, line: `compiled, usable: ${gpus.length} device(s), cuDNN ${info.cudnnAvailable ? 'on' : 'off'}`, gpus };
+}
+
+function gpuLine(g: t.CudaDeviceInfo): string {
+  if (g.totalMemory === undefined) return g.name;
+  return `${g.name}, ${(g.totalMemory / 2 ** 30).toFixed(1)} GiB, compute capability ${g.capability}, ${g.multiProcessors} SMs`;
+}
+
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
@@ -47,11 +61,15 @@ export function registerDoctor(program: Command): void {
       if (threads < Math.min(2, cores)) problems.push(`libtorch uses ${threads} thread(s) on ${cores} cores`);
       if (/\/blas\/libblas/.test(blas)) problems.push(`reference BLAS in use (${blas}): apt-get install libopenblas0-pthread`);
       if (!info.mkldnn) problems.push('libtorch was built without oneDNN (MKLDNN): convolutions will be slow');
+      const cuda = cudaReport(info);
       const report = {
         libtorch: info.version,
         oneDNN: info.mkldnn,
         cudaCompiled: info.cudaCompiled,
+        cudaUsable: cuda.usable,
+        cudnn: info.cudnnAvailable,
         cudaDevices: info.cudaDeviceCount,
+        gpus: cuda.gpus,
         blas,
         threads,
         cores,
@@ -63,11 +81,9 @@ export function registerDoctor(program: Command): void {
       if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
         const rows: [string, string][] = [
-          [
-            'libtorch',
-            `${info.version} (oneDNN ${info.mkldnn ? 'on' : 'off'}, CUDA ${info.cudaCompiled ? 'compiled' : 'not compiled'})`,
-          ],
-          ['devices', `cpu${info.cudaDeviceCount > 0 ? `, cuda x${info.cudaDeviceCount}` : ''}`],
+          ['libtorch', `${info.version} (oneDNN ${info.mkldnn ? 'on' : 'off'})`],
+          ['CUDA', cuda.line],
+          ...cuda.gpus.map((g): [string, string] => [`gpu ${g.index}`, gpuLine(g)]),
           ['BLAS', blas],
           ['threads', `${threads} of ${cores} cores`],
           ['conv 3x3 fwd', `${gflops.toFixed(1)} GFLOP/s`],
