@@ -57,6 +57,11 @@ unmount_root() {
   for d in "${mounted[@]}"; do umount -l "$d" 2>/dev/null || true; done
 }
 trap unmount_root EXIT
+# one check at a time per root (they share its mounts)
+mkdir -p "$(dirname "$root")"
+exec 9>"$root.lock"
+flock -n 9 || die "another check-libtorch.sh is running on $root"
+
 trap 'exit 130' INT TERM
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 bash -c "$1"; }
 
@@ -122,56 +127,86 @@ check_cpu() {
   return "$rc"
 }
 
-# 4. CUDA: the CUDA libtorch's packages unpacked with dpkg -x, the addon compiled and linked in the
-#    Debian layout, the pytorch.org layout (include/, lib/, share/cmake) and a Python install's
-#    layout (site-packages/torch/{include,lib}), each made of links into the unpacked packages.
-cuda_packages() {
-  # libtorch-cuda-dev and what its link needs: the closure of its dependencies minus what the root
-  # has installed; nvidia-cudnn is an installer (it downloads cuDNN at install time) and is left out.
-  in_root "apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
-    --no-replaces --no-enhances libtorch-cuda-dev 2>/dev/null | grep -E '^[a-z0-9]' | sort -u" |
-    while read -r p; do
-      case $p in nvidia-cudnn | *-installer | debconf* | libtorch-dev | libtorch2.6) continue ;; esac
-      in_root "dpkg-query -W -f='\${Status}' $p 2>/dev/null | grep -q 'install ok installed'" || echo "$p"
+# 4. CUDA: the CUDA libtorch 2.6 (contrib) and the CUDA 12 libraries it links (non-free), downloaded
+#    into the root and unpacked with dpkg -x (not installed: libtorch-cuda-2.6 depends on
+#    nvidia-cudnn, an installer that downloads cuDNN from outside Debian). The addon is compiled and
+#    linked against it in the three layouts LIBTORCH accepts, the last two made of links into the
+#    unpacked files: Debian's (LIBTORCH_INCLUDE + LIBTORCH_LIB, CUDA headers from CUDA_HOME), the
+#    pytorch.org download (include/, lib/, share/cmake/Torch) and a Python install
+#    (site-packages/torch/{include,lib}, CUDA headers from site-packages/nvidia/*/include).
+#    Then the addon is loaded in Node with a stand-in for libcudnn.so.9 (same soname and symbol
+#    version, every function returning an error; made here, never installed): it must report CUDA
+#    compiled but not usable, refuse `device: cuda` in one line, and pass the engine tests.
+cuda_debs="libtorch-cuda-dev libtorch-cuda-2.6 libgloo-cuda-0 libtensorpipe-cuda-0 libnccl2 libcudart12 libcublas12
+  libcublaslt12 libcufft11 libcurand10 libcusolver11 libcusparse12 libnvrtc12 libnvtoolsext1 libnvjitlink12 nvidia-cuda-dev"
+cudax=/opt/lbt-cuda
+cudalib=$cudax/usr/lib/x86_64-linux-gnu
+
+unpack_cuda() {
+  [ -f "$root$cudax/.unpacked" ] && return
+  local debs=/var/cache/lbt-cuda-debs
+  sed 's/ main contrib$/ contrib non-free/' "$root/etc/apt/sources.list" >"$root/etc/apt/sources.list.d/lbt-cuda.list"
+  say "downloading the CUDA libtorch and CUDA 12 packages into the root (about 2 GB)"
+  in_root "apt-get update -qq 2>/dev/null; mkdir -p $debs && cd $debs && apt-get download $(echo $cuda_debs) >/dev/null 2>&1" ||
+    die "apt-get download failed"
+  say "unpacking them with dpkg -x into $root$cudax (5.5 GB, a few minutes)"
+  in_root "rm -rf $cudax && mkdir -p $cudax && for f in $debs/*.deb; do dpkg -x \$f $cudax; done && touch $cudax/.unpacked"
+}
+
+# The links that make the unpacked files look like a pytorch.org download and a Python install,
+# and the libcudnn.so.9 stand-in.
+cuda_layouts() {
+  in_root "set -e; L=/opt/lbt-layouts; rm -rf \$L; mkdir -p \$L/libtorch/share/cmake \$L/site-packages/torch/share/cmake \$L/site-packages/nvidia/cu12
+    for d in \$L/libtorch \$L/site-packages/torch; do
+      ln -s $cudax/usr/include \$d/include; ln -s $cudalib \$d/lib; ln -s $cudalib/cmake/Torch \$d/share/cmake/Torch
     done
+    ln -s $cudax/usr/include \$L/site-packages/nvidia/cu12/include
+    S=/opt/lbt-cudnn-stub; rm -rf \$S; mkdir -p \$S
+    nm -D --undefined-only $cudalib/*.so 2>/dev/null | sed -n 's/^ *U \(cudnn[A-Za-z0-9_]*\)@libcudnn.so.9\$/\1/p' | sort -u |
+      sed 's/.*/int &(void) { return 1; }/' >\$S/stub.c
+    echo 'libcudnn.so.9 { global: *; };' >\$S/stub.map
+    gcc -shared -fPIC -o \$S/libcudnn.so.9 -Wl,-soname,libcudnn.so.9 -Wl,--version-script=\$S/stub.map \$S/stub.c
+    echo \"  libcudnn.so.9 stand-in: \$(wc -l <\$S/stub.c) functions\""
+}
+
+# Builds in one layout; prints what the addon needs and what would be missing at load time.
+cuda_build() {
+  local name=$1 envs=$2
+  say "CUDA libtorch 2.6, $name layout ($envs): compile and link"
+  in_root "cd /lbt && export $envs && rm -rf native/build && (cd native && node locate-libtorch.mjs summary) &&
+      $build_addon
+    f=native/build/Release/lbt_torch.node
+    echo \"  built \$(stat -c %s \$f) bytes; NEEDED: \$(readelf -d \$f | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')\"
+    readelf -d \$f | grep -q 'libtorch_cuda.so' || { echo '  libtorch_cuda.so is not NEEDED: CUDA kernels would not register'; exit 3; }
+    echo \"  not found at load without the stand-in: \$(LD_LIBRARY_PATH=$cudalib ldd \$f | grep 'not found' | awk '{print \$1}' | sort -u | tr '\n' ' ')\""
+}
+
+cuda_load_checks() {
+  local ld="LD_LIBRARY_PATH=$cudalib:/opt/lbt-cudnn-stub"
+  say "loading the CUDA addon in Node (libcudnn.so.9 stand-in, no GPU): doctor, device: cuda, engine tests"
+  in_root "cd /lbt && export $ld LBT_NUM_THREADS=2 && node node_modules/typescript/bin/tsc -p tsconfig.json &&
+    node -e \"import('./dist/src/torch/index.js').then((t) => { const i = t.buildInfo();
+      console.log('  buildInfo:', JSON.stringify({ version: i.version, cudaCompiled: i.cudaCompiled, cudaHeaders: i.cudaHeaders, cudaAvailable: i.cudaAvailable, devices: t.cudaDevices().length }));
+      if (!i.cudaCompiled || !i.cudaHeaders || i.cudaAvailable) process.exit(4); })\" &&
+    ./lbt doctor | sed -n '1,3p'
+    out=\$(./lbt search --set device=cuda 2>&1); rc=\$?
+    echo \"  lbt search --set device=cuda: exit \$rc, \$(printf '%s\n' \"\$out\" | wc -l) line(s): \$out\"
+    [ \$rc -ne 0 ] && [ \$(printf '%s\n' \"\$out\" | wc -l) -eq 1 ] || exit 5
+    node scripts/run-tests.js test/torch/ 2>&1 | grep -E '^ℹ (tests|pass|fail|skipped) |^✖' | tr '\n' ' '; echo
+    exit \${PIPESTATUS[0]}"
 }
 
 check_cuda() {
-  local debs=/var/cache/lbt-cuda-debs x=/opt/lbt-cuda
-  if [ ! -f "$root$x/.unpacked" ]; then
-    local pkgs
-    pkgs=$(cuda_packages | tr '\n' ' ')
-    say "downloading the CUDA libtorch packages into the root: $pkgs"
-    in_root "mkdir -p $debs && cd $debs && apt-get download $pkgs >/dev/null"
-    say "unpacking them with dpkg -x into $root$x"
-    in_root "rm -rf $x && mkdir -p $x && for f in $debs/*.deb; do dpkg -x \$f $x; done && touch $x/.unpacked"
-  fi
+  unpack_cuda
   copy_project
-  local lib=$x/usr/lib/x86_64-linux-gnu
-  in_root "test -f $lib/libtorch_cuda.so" || die "the unpacked packages hold no libtorch_cuda.so"
-  # the pytorch.org and Python layouts, as links into the unpacked Debian files
-  in_root "set -e; rm -rf /opt/lbt-layouts; mkdir -p /opt/lbt-layouts/libtorch/share/cmake /opt/lbt-layouts/site-packages/torch/share/cmake
-    for d in /opt/lbt-layouts/libtorch /opt/lbt-layouts/site-packages/torch; do
-      ln -s $x/usr/include \$d/include; ln -s $lib \$d/lib; ln -s $lib/cmake/Torch \$d/share/cmake/Torch
-    done"
-  local rc=0 layout
-  for layout in "debian:LIBTORCH_INCLUDE=$x/usr/include LIBTORCH_LIB=$lib" \
-    "pytorch.org:LIBTORCH=/opt/lbt-layouts/libtorch" "python:LIBTORCH=/opt/lbt-layouts/site-packages"; do
-    local name=${layout%%:*} envs=${layout#*:}
-    say "CUDA libtorch 2.6, $name layout ($envs): compile and link"
-    if in_root "cd /lbt && export CUDA_HOME=$x/usr $envs && rm -rf native/build &&
-        node native/locate-libtorch.js summary &&
-        $build_addon
-      f=native/build/Release/lbt_torch.node
-      echo \"  built \$(stat -c %s \$f) bytes; NEEDED: \$(readelf -d \$f | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')\"
-      readelf -d \$f | grep -q 'libtorch_cuda.so' || { echo '  libtorch_cuda.so is not NEEDED: CUDA kernels would not register'; exit 3; }
-      echo \"  unresolved at load (LD_LIBRARY_PATH=$lib): \$(LD_LIBRARY_PATH=$lib ldd \$f | grep 'not found' | awk '{print \$1}' | sort -u | tr '\n' ' ')\""; then
-      say "CUDA $name layout: compiled and linked"
-    else
-      rc=1
-      say "CUDA $name layout: FAILED"
-    fi
-  done
+  cuda_layouts
+  local rc=0
+  cuda_build debian "LIBTORCH_INCLUDE=$cudax/usr/include LIBTORCH_LIB=$cudalib CUDA_HOME=$cudax/usr" || rc=1
+  cuda_build pytorch.org "LIBTORCH=/opt/lbt-layouts/libtorch CUDA_HOME=$cudax/usr" || rc=1
+  cuda_build python "LIBTORCH=/opt/lbt-layouts/site-packages" || rc=1
+  cuda_load_checks || rc=1
+  if ((rc == 0)); then say "CUDA libtorch 2.6: compiled and linked in 3 layouts, loads, refuses device cuda, engine tests pass"; else
+    say "CUDA libtorch 2.6: some check FAILED"; fi
   return "$rc"
 }
 

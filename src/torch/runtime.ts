@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { type BuildInfo, native } from './native.js';
 
 export type { BuildInfo };
-import { Tensor } from './tensor.js';
+import { type Device, setDefaultDevice, Tensor } from './tensor.js';
 
 let initialised = false;
 
@@ -14,6 +14,12 @@ export function initRuntime(): void {
   native.tuneMalloc();
   const fromEnv = Number(process.env.LBT_NUM_THREADS ?? process.env.OMP_NUM_THREADS);
   native.setNumThreads(Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : availableParallelism());
+  // scripts/gpu-check.sh runs the engine tests with LBT_DEFAULT_DEVICE=cuda
+  const device = process.env.LBT_DEFAULT_DEVICE;
+  if (device) {
+    if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new Error(`LBT_DEFAULT_DEVICE=${device}: not cpu, cuda or cuda:N`);
+    setDefaultDevice(device as Device);
+  }
 }
 
 export function setNumThreads(n: number): void {

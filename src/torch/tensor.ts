@@ -70,6 +70,11 @@ export function withDefaultDtype<T>(dtype: 'float32' | 'float64', fn: () => T): 
   }
 }
 
+/** Sets the device new tensors are created on when none is named (the GPU check runs the tests on cuda). */
+export function setDefaultDevice(device: Device): void {
+  defaultDevice = device;
+}
+
 /** Runs fn with a different default device for tensor creation. */
 export function withDefaultDevice<T>(device: Device, fn: () => T): T {
   const prev = defaultDevice;
