@@ -32,6 +32,7 @@ export function retrainConfigOf(search: SearchConfig, genotypeRef: string): Trai
     seed: search.seed,
     device: search.device,
     deterministic: search.deterministic,
+    engine: search.engine,
     checkpointEvery: search.checkpointEvery,
     logEvery: search.logEvery,
     dataset: own ?? trainDatasetFields(search.dataset),

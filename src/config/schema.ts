@@ -26,6 +26,30 @@ export const Device = z
   .default('cpu')
   .describe('where tensors live: cpu, cuda or cuda:N');
 
+/** Engine switches (they matter on CUDA); each default is the paper's behaviour (fp32 throughout). */
+export const EngineSection = z
+  .strictObject({
+    tf32Matmul: z.boolean().default(false).describe("TF32 tensor cores for float32 matmuls on CUDA (off: the paper's fp32)"),
+    tf32Cudnn: z
+      .boolean()
+      .default(false)
+      .describe('TF32 for cuDNN convolutions on CUDA (off: fp32, as on the V100s of the paper)'),
+    cudnnBenchmark: z
+      .boolean()
+      .default(true)
+      .describe(
+        'cuDNN times its convolution algorithms once per shape and keeps the fastest (as the reference; off when deterministic)',
+      ),
+    channelsLast: z.boolean().default(true).describe('activations in channels-last (NHWC) memory format'),
+    autocast: z
+      .enum(['off', 'bf16'])
+      .default('off')
+      .describe("bf16 autocast of the forward passes (off: the paper's numbers are fp32)"),
+  })
+  .prefault({})
+  .describe('engine switches for GPU runs: TF32, cuDNN autotuning, memory format, autocast');
+export type EngineConfig = z.infer<typeof EngineSection>;
+
 export const DatasetFields = z.strictObject({
   name: z.enum(DATASETS).default('cifar10').describe('dataset: cifar10, cifar100, fashion-mnist or imagenet'),
   dir: z
@@ -199,7 +223,11 @@ const searchShape = {
   paperForm: z.boolean().default(false).describe("the paper's exact hypergradient (drop the direct path u_A)"),
   seed: nonNegInt().default(2).describe('random seed'),
   device: Device,
-  deterministic: z.boolean().default(false).describe('deterministic kernels (for bit-exact resume on CPU)'),
+  deterministic: z
+    .boolean()
+    .default(false)
+    .describe('deterministic kernels (bit-exact resume; on CUDA also cuDNN deterministic, no autotuning)'),
+  engine: EngineSection,
   epochs: posInt().default(50).describe('search epochs (P-DARTS: per stage)'),
   batchSize: posInt().default(64).describe('batch size of the train, validation and unlabeled batches'),
   archWarmupEpochs: nonNegInt().default(0).describe('epochs before architecture updates start (P-DARTS: per stage)'),
@@ -241,6 +269,7 @@ export const TrainConfig = z.strictObject({
   seed: nonNegInt().default(0).describe('random seed (reference train.py: 0)'),
   device: Device,
   deterministic: z.boolean().default(false).describe('deterministic kernels'),
+  engine: EngineSection,
   checkpointEvery: nonNegInt().default(0).describe('checkpoint every this many steps (and at every epoch end); 0 = epochs only'),
   logEvery: posInt().default(50).describe('write a step record to metrics.jsonl every this many steps'),
   dataset: TrainDatasetSection,

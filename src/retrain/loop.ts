@@ -20,7 +20,7 @@ import {
   saveCheckpoint,
   ungroup,
 } from '../runs/checkpoint.js';
-import { batchToDevice, checkDevice } from '../runs/device.js';
+import { applyEngine, batchToDevice, checkDevice } from '../runs/device.js';
 import { RunInterrupted } from '../runs/errors.js';
 import type { Progress } from '../runs/progress.js';
 import type { RunDir } from '../runs/run-dir.js';
@@ -114,7 +114,7 @@ function openRetraining(o: RetrainOptions): Retraining {
   const c = o.config;
   if (!o.data.test) throw new DataConfigError('test', `${o.data.meta.name} has no test split to evaluate on`);
   const device = checkDevice(c.device);
-  if (c.deterministic) t.setDeterministic(true);
+  applyEngine(c.engine, c.deterministic);
   const sub = trainValidSubset(o.data);
   const transform = makeTransform(sub.source, o.data.meta, { train: c.dataset.augment, cutout: c.cutout ? c.cutoutLength : 0 });
   const stream = new BatchStream(sub, transform, { batchSize: c.batchSize, seed: deriveSeed(c.seed, 1), mode: 'epoch' });
@@ -139,7 +139,7 @@ function restoreRetraining(s: Retraining, ck: LoadedCheckpoint): void {
     const w = ck.optimizers.weights;
     if (w) s.opt.loadStateDict(w);
     s.stream.restore((ck.meta.dataIterators as { train: StreamState }).train);
-    restoreRng(ck.meta.rng);
+    restoreRng(ck.meta);
     ({ epoch: s.epoch, stepInEpoch: s.inEpoch, step: s.step } = ck.meta);
     s.sums = structuredClone((ck.meta.extra as unknown as TrainExtra).sums);
     s.savedStep = s.step;
@@ -160,7 +160,7 @@ function save(s: Retraining, nextEpoch = s.epoch, stepInEpoch = s.inEpoch): void
       epoch: nextEpoch,
       stepInEpoch,
       step: s.step,
-      rng: captureRng(),
+      ...captureRng(),
       dataIterators: { train: s.stream.state() },
       extra: extra as unknown as Record<string, unknown>,
     },

@@ -38,6 +38,8 @@ export interface CheckpointMeta {
   stage?: number;
   /** libtorch's CPU generator state, base64 (captureRng()). */
   rng: string;
+  /** Each CUDA device's generator state, base64 (absent on a machine without CUDA devices). */
+  cudaRng?: string[];
   /** Data-iterator positions, opaque to the checkpoint (e.g. {train: {epoch, cursor, permSeed}}). */
   dataIterators?: unknown;
   /** Anything else the loop needs to continue (P-DARTS ops still on, best accuracy...). */
@@ -73,13 +75,25 @@ export interface LoadedCheckpoint extends Checkpoint {
   savedAt: string;
 }
 
-/** libtorch's RNG state as base64, for CheckpointMeta.rng. */
-export function captureRng(): string {
-  return Buffer.from(t.getRngState()).toString('base64');
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
+/** libtorch's RNG states (CPU, and each CUDA device's) as base64, for CheckpointMeta. */
+export function captureRng(): Pick<CheckpointMeta, 'rng' | 'cudaRng'> {
+  const cuda = t.getCudaRngStates();
+  return { rng: b64(t.getRngState()), ...(cuda.length > 0 && { cudaRng: cuda.map(b64) }) };
 }
 
-export function restoreRng(b64: string): void {
-  t.setRngState(new Uint8Array(Buffer.from(b64, 'base64')));
+/**
+ * Restores what captureRng() saved. CUDA states are restored for the devices present in both
+ * (a resume with another number of GPUs continues, but not bit-exactly).
+ */
+export function restoreRng(meta: Pick<CheckpointMeta, 'rng' | 'cudaRng'>): void {
+  t.setRngState(bytes(meta.rng));
+  const saved = meta.cudaRng ?? [];
+  const now = t.getCudaRngStates();
+  if (saved.length > 0 && now.length > 0)
+    t.setCudaRngStates(now.map((s, i) => (saved[i] !== undefined ? bytes(saved[i] as string) : s)));
 }
 
 /** Prefixes every name of `group` with `prefix/` (e.g. namespaced('teacher', params)). */

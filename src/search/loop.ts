@@ -7,7 +7,7 @@ import type { SearchConfig } from '../config/schema.js';
 import { openStream, type SplitData } from '../data/load.js';
 import type { Genotype } from '../nas/genotype.js';
 import type { LoadedCheckpoint } from '../runs/checkpoint.js';
-import { checkDevice } from '../runs/device.js';
+import { applyEngine, checkDevice } from '../runs/device.js';
 import { RunInterrupted } from '../runs/errors.js';
 import type { Progress } from '../runs/progress.js';
 import type { RunDir } from '../runs/run-dir.js';
@@ -58,7 +58,7 @@ function openStreams(cfg: SearchConfig, data: SplitData): Streams {
 function openSearch(cfg: SearchConfig, io: SearchIO): Searching {
   const { run, data, progress } = io;
   const resume = io.resume ?? null;
-  t.setDeterministic(cfg.deterministic);
+  applyEngine(cfg.engine, cfg.deterministic);
   if (!resume) t.manualSeed(cfg.seed);
   const streams = openStreams(cfg, data);
   const pos = resume ? { stage: resume.meta.stage ?? 0, ...pickStep(resume) } : { ...START };

@@ -8,6 +8,7 @@ import { archFromList } from '../nas/arch.js';
 import { createDartsSupernet, type SearchNetwork } from '../nas/supernet.js';
 import { type ResNet, resnet18, resnet50 } from '../students/resnet.js';
 import type { SearchConfig } from '../config/schema.js';
+import * as t from '../torch/index.js';
 
 export interface DataShape {
   classes: number;
@@ -55,10 +56,28 @@ export function buildStudent(cfg: SearchConfig, data: DataShape): ResNet {
   return cfg.student.arch === 'resnet50' ? resnet50(o) : resnet18(o);
 }
 
-export function teacherNet(sup: SearchNetwork): TeacherNet {
-  return teacherFromModule(sup, sup.archParameters(), (x, a) => sup.forward(x, archFromList(a)));
+/**
+ * net with its forward under autocast (engine.autocast) and the logits back in float32, so that
+ * the losses, softmaxes and gradients outside the forward stay float32; net itself when null.
+ */
+export function autocastNet<N extends Net>(net: N, autocast: t.AutocastDevice | null): N {
+  if (autocast === null) return net;
+  return {
+    ...net,
+    forward: (x, w, a) => {
+      const y = t.withAutocast(autocast, () => net.forward(x, w, a));
+      return y.dtype === 'float32' ? y : y.to({ dtype: 'float32' });
+    },
+  };
 }
 
-export function studentNet(student: ResNet): Net {
-  return netFromModule(student);
+export function teacherNet(sup: SearchNetwork, autocast: t.AutocastDevice | null = null): TeacherNet {
+  return autocastNet(
+    teacherFromModule(sup, sup.archParameters(), (x, a) => sup.forward(x, archFromList(a))),
+    autocast,
+  );
+}
+
+export function studentNet(student: ResNet, autocast: t.AutocastDevice | null = null): Net {
+  return autocastNet(netFromModule(student), autocast);
 }

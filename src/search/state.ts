@@ -7,6 +7,7 @@ import { allOps, type EdgeOps } from '../nas/p-darts.js';
 import type { SearchNetwork } from '../nas/supernet.js';
 import type { ResNet } from '../students/resnet.js';
 import * as t from '../torch/index.js';
+import { autocastOf } from '../runs/device.js';
 import type { SearchConfig } from '../config/schema.js';
 import type { SplitData } from '../data/load.js';
 import type { BatchStream, StreamState } from '../data/stream.js';
@@ -69,7 +70,8 @@ export class TeacherSide {
           }
         : undefined,
     );
-    this.net = teacherNet(this.supernet);
+    // built under the run's default device (runSearch): autocast follows it
+    this.net = teacherNet(this.supernet, autocastOf(cfg.engine, t.getDefaultDevice()));
     this.opt = new t.optim.SGD(this.net.weights, {
       lr: cfg.weights.lr,
       momentum: cfg.weights.momentum,
@@ -99,7 +101,7 @@ export class StudentSide {
 
   constructor(cfg: SearchConfig, shape: DataShape) {
     this.model = buildStudent(cfg, shape);
-    this.net = studentNet(this.model);
+    this.net = studentNet(this.model, autocastOf(cfg.engine, t.getDefaultDevice()));
     this.opt = new t.optim.SGD(this.net.weights, {
       lr: cfg.student.lr,
       momentum: cfg.student.momentum,
@@ -160,7 +162,7 @@ export function saveSearchCheckpoint(s: Searching): void {
     optimizers.student = student.opt.stateDict();
   }
   const dataIterators = Object.fromEntries(Object.entries(s.streams).map(([k, st]) => [k, (st as BatchStream).state()]));
-  const meta = { kind: 'search' as const, config: s.cfg, ...s.pos, rng: captureRng(), dataIterators, extra: s.extra };
+  const meta = { kind: 'search' as const, config: s.cfg, ...s.pos, ...captureRng(), dataIterators, extra: s.extra };
   saveCheckpoint(s.run.path('checkpoint'), { tensors, optimizers, meta });
 }
 
@@ -175,7 +177,7 @@ export function restoreSearch(s: Searching, c: LoadedCheckpoint): void {
     if (e instanceof CheckpointError) throw e;
     throw new CheckpointError(path, `does not fit this run's networks or data (${(e as Error).message})`);
   }
-  restoreRng(c.meta.rng);
+  restoreRng(c.meta);
 }
 
 function restoreSides(c: LoadedCheckpoint, path: string, teacher: TeacherSide, student: StudentSide | null): void {

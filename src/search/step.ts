@@ -46,9 +46,9 @@ export class EpochTotals {
 export async function nextBatches(s: Searching, totals: EpochTotals): Promise<[Batch, Batch, Batch]> {
   const t0 = Date.now();
   const batches: [Batch, Batch, Batch] = [
-    batchToDevice(await s.streams.train.next(), s.device),
-    batchToDevice(await s.streams.valid.next(), s.device),
-    batchToDevice(await s.streams.unlabeled.next(), s.device),
+    batchToDevice(await s.streams.train.next(), s.device, s.cfg.engine.channelsLast),
+    batchToDevice(await s.streams.valid.next(), s.device, s.cfg.engine.channelsLast),
+    batchToDevice(await s.streams.unlabeled.next(), s.device, s.cfg.engine.channelsLast),
   ];
   totals.dataMs += Date.now() - t0;
   return batches;

@@ -25,7 +25,7 @@ const meta = (step: number) => ({
   stepInEpoch: 7,
   step,
   stage: 1,
-  rng: captureRng(),
+  ...captureRng(),
   dataIterators: { train: { epoch: 3, cursor: 448, seed: 2 } },
   extra: { opsOn: [[0, 3, 4]] },
 });

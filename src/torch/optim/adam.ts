@@ -3,8 +3,8 @@
 //   p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + eps)
 import { noGrad } from '../autograd.js';
 import { zerosLike } from '../creation.js';
-import { addcdivInPlace, addcmulInPlace, addInPlace, clone, mulInPlace } from '../ops.js';
-import { keep, scope, type Tensor } from '../tensor.js';
+import { addcdivInPlace, addcmulInPlace, addInPlace, clone, mulInPlace, to } from '../ops.js';
+import { type Device, keep, scope, type Tensor } from '../tensor.js';
 import type { Optimizer, OptimizerState } from './optimizer.js';
 
 export interface AdamConfig {
@@ -91,7 +91,7 @@ export class Adam implements Optimizer {
       if ((kind !== 'm' && kind !== 'v') || p === undefined) throw new Error(`Adam.loadStateDict: unexpected entry ${k}`);
       if (p.shape.join() !== t.shape.join())
         throw new Error(`Adam.loadStateDict: ${k} has shape [${t.shape}], param [${p.shape}]`);
-      (kind === 'm' ? this.#m : this.#v).set(i, keep(clone(t)));
+      (kind === 'm' ? this.#m : this.#v).set(i, keep(to(t, { device: p.device as Device, dtype: p.dtype, copy: true })));
       this.#t.set(i, s.counts?.[i] ?? s.step);
     }
   }

@@ -1,8 +1,8 @@
 // SGD with momentum, nesterov and L2 weight decay, in PyTorch's order:
 //   g ← grad + wd·p;  buf ← g (first step) or μ·buf + (1−dampening)·g;  g ← nesterov ? g + μ·buf : buf;  p ← p − lr·g
 import { noGrad } from '../autograd.js';
-import { addInPlace, clone, mulInPlace } from '../ops.js';
-import { keep, scope, type Tensor } from '../tensor.js';
+import { addInPlace, clone, mulInPlace, to } from '../ops.js';
+import { type Device, keep, scope, type Tensor } from '../tensor.js';
 import type { Optimizer, OptimizerState } from './optimizer.js';
 
 export interface SGDConfig {
@@ -88,7 +88,7 @@ export class SGD implements Optimizer {
       if (!k.startsWith('momentum.') || p === undefined) throw new Error(`SGD.loadStateDict: unexpected entry ${k}`);
       if (p.shape.join() !== t.shape.join())
         throw new Error(`SGD.loadStateDict: ${k} has shape [${t.shape}], param [${p.shape}]`);
-      this.#buffers.set(i, keep(clone(t)));
+      this.#buffers.set(i, keep(to(t, { device: p.device as Device, dtype: p.dtype, copy: true }))); // onto the param's device
     }
   }
 
