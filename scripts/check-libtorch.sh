@@ -37,8 +37,9 @@ mirror() {
   echo "${m%/}"
 }
 
-# Mounts /proc, /sys and /dev into the root for the chroot commands; undone on exit.
-mounted=()
+# Mounts /proc, /sys and /dev into the root for the chroot commands. Checks may run at once (a cpu
+# and a cuda check, each with its own copy of the project): each holds a shared lock on the root,
+# and the last one out unmounts.
 mount_root() {
   local d
   for d in proc sys dev dev/pts; do
@@ -49,19 +50,18 @@ mount_root() {
       sys) mount -t sysfs sys "$root/sys" ;;
       *) mount --bind "/$d" "$root/$d" ;;
     esac
-    mounted=("$root/$d" "${mounted[@]}")
   done
 }
 unmount_root() {
+  flock -n -x 9 || return 0 # another check still uses the mounts
   local d
-  for d in "${mounted[@]}"; do umount -l "$d" 2>/dev/null || true; done
+  for d in dev/pts dev sys proc; do mountpoint -q "$root/$d" && umount -l "$root/$d"; done
+  return 0
 }
-trap unmount_root EXIT
-# one check at a time per root (they share its mounts)
 mkdir -p "$(dirname "$root")"
 exec 9>"$root.lock"
-flock -n 9 || die "another check-libtorch.sh is running on $root"
-
+flock -s 9
+trap unmount_root EXIT
 trap 'exit 130' INT TERM
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 bash -c "$1"; }
 
@@ -94,14 +94,16 @@ make_root() {
   say "root: $(in_root 'node --version') , libtorch $(in_root "dpkg-query -W -f='\${Version}' libtorch-dev")"
 }
 
-# 2. The project, copied fresh into /lbt with this checkout's node_modules.
+# 2. The project, copied fresh into the root (/lbt for cpu, /lbt-cuda for cuda) with this
+#    checkout's node_modules.
 copy_project() {
-  say "copying the project into $root/lbt"
-  rm -rf "$root/lbt"
-  mkdir -p "$root/lbt"
-  git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$root/lbt"
-  cp -a node_modules "$root/lbt/"
-  rm -rf "$root/lbt/native/build" "$root/lbt/dist"
+  local dst=$root/$1
+  say "copying the project into $dst"
+  rm -rf "$dst"
+  mkdir -p "$dst"
+  git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$dst"
+  cp -a node_modules "$dst/"
+  rm -rf "$dst/native/build" "$dst/dist"
 }
 
 # Inside the root: trixie's Node with its headers from libnode-dev (node-gyp downloads nothing),
@@ -111,10 +113,11 @@ build_addon="node node_modules/node-gyp/bin/node-gyp.js rebuild --directory=nati
 
 # 3. CPU: build against libtorch 2.6, doctor, the whole suite.
 check_cpu() {
-  copy_project
+  copy_project lbt
   local filter=${LBT_CHECK_TESTS:-}
   say "building the addon against libtorch 2.6 and running the test suite (tens of minutes)"
   local log="$root/lbt-test.log"
+  rm -f "$log"
   set +e
   in_root "cd /lbt && $build_addon && node node_modules/typescript/bin/tsc -p tsconfig.json &&
     ./lbt doctor; node scripts/run-tests.js $filter" 2>&1 | tee "$log"
@@ -173,7 +176,7 @@ cuda_layouts() {
 cuda_build() {
   local name=$1 envs=$2
   say "CUDA libtorch 2.6, $name layout ($envs): compile and link"
-  in_root "cd /lbt && export $envs && rm -rf native/build && (cd native && node locate-libtorch.mjs summary) &&
+  in_root "cd /lbt-cuda && export $envs && rm -rf native/build && (cd native && node locate-libtorch.mjs summary) &&
       $build_addon
     f=native/build/Release/lbt_torch.node
     echo \"  built \$(stat -c %s \$f) bytes; NEEDED: \$(readelf -d \$f | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')\"
@@ -184,21 +187,21 @@ cuda_build() {
 cuda_load_checks() {
   local ld="LD_LIBRARY_PATH=$cudalib:/opt/lbt-cudnn-stub"
   say "loading the CUDA addon in Node (libcudnn.so.9 stand-in, no GPU): doctor, device: cuda, engine tests"
-  in_root "cd /lbt && export $ld LBT_NUM_THREADS=2 && node node_modules/typescript/bin/tsc -p tsconfig.json &&
+  in_root "cd /lbt-cuda && export $ld LBT_NUM_THREADS=2 && node node_modules/typescript/bin/tsc -p tsconfig.json &&
     node -e \"import('./dist/src/torch/index.js').then((t) => { const i = t.buildInfo();
       console.log('  buildInfo:', JSON.stringify({ version: i.version, cudaCompiled: i.cudaCompiled, cudaHeaders: i.cudaHeaders, cudaAvailable: i.cudaAvailable, devices: t.cudaDevices().length }));
       if (!i.cudaCompiled || !i.cudaHeaders || i.cudaAvailable) process.exit(4); })\" &&
     ./lbt doctor | sed -n '1,3p'
     out=\$(./lbt search --set device=cuda 2>&1); rc=\$?
-    echo \"  lbt search --set device=cuda: exit \$rc, \$(printf '%s\n' \"\$out\" | wc -l) line(s): \$out\"
-    [ \$rc -ne 0 ] && [ \$(printf '%s\n' \"\$out\" | wc -l) -eq 1 ] || exit 5
+    echo \"  lbt search --set device=cuda: exit \$rc; its output:\"; printf '    %s\n' \"\$out\"
+    [ \$rc -ne 0 ] && [ \$(printf '%s\n' \"\$out\" | grep -c '^lbt: ') -eq 1 ] || exit 5
     node scripts/run-tests.js test/torch/ 2>&1 | grep -E '^ℹ (tests|pass|fail|skipped) |^✖' | tr '\n' ' '; echo
     exit \${PIPESTATUS[0]}"
 }
 
 check_cuda() {
   unpack_cuda
-  copy_project
+  copy_project lbt-cuda
   cuda_layouts
   local rc=0
   cuda_build debian "LIBTORCH_INCLUDE=$cudax/usr/include LIBTORCH_LIB=$cudalib CUDA_HOME=$cudax/usr" || rc=1

@@ -3,7 +3,7 @@
 //   p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + eps)
 import { noGrad } from '../autograd.js';
 import { zerosLike } from '../creation.js';
-import { addcdivInPlace, addcmulInPlace, addInPlace, clone, mulInPlace, to } from '../ops.js';
+import { addcdivInPlace, addcmulInPlace, addInPlace, mulInPlace, to } from '../ops.js';
 import { type Device, keep, scope, type Tensor } from '../tensor.js';
 import type { Optimizer, OptimizerState } from './optimizer.js';
 
