@@ -47,16 +47,28 @@ if ((dry)); then
   say "dry run on the CPU (batch 4, 5 cells, 1 timed step)"
 fi
 
-# 2. Node and node_modules.
+# 2. Node and node_modules (xz, or Python's lzma where xz is not installed).
+unxz_to() {
+  if command -v xz >/dev/null; then xz -dc "$2" >"$1"; else
+    "$py" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[2]), open(sys.argv[1], "wb"))' "$1" "$2"
+  fi
+}
+untar_xz() {
+  if command -v xz >/dev/null; then tar -xJf "$1" -C "$2"; else
+    "$py" -c 'import sys, tarfile; t = tarfile.open(sys.argv[1]); t.extractall(sys.argv[2], **({"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}))' "$1" "$2"
+  fi
+}
 nodedir=
 if [ -n "$bundle" ]; then
   for f in node.xz node-headers.tar.xz; do [ -f "$bundle/$f" ] || die "$bundle/$f is missing (make the bundle with scripts/gpu-bundle.sh)"; done
   mkdir -p /tmp/lbt-node/bin
-  xz -dc "$bundle/node.xz" >/tmp/lbt-node/bin/node && chmod +x /tmp/lbt-node/bin/node
-  tar -xJf "$bundle/node-headers.tar.xz" -C /tmp/lbt-node
+  unxz_to /tmp/lbt-node/bin/node "$bundle/node.xz" && chmod +x /tmp/lbt-node/bin/node || die "could not unpack $bundle/node.xz"
+  untar_xz "$bundle/node-headers.tar.xz" /tmp/lbt-node || die "could not unpack $bundle/node-headers.tar.xz"
   export PATH=/tmp/lbt-node/bin:$PATH
   nodedir=/tmp/lbt-node
-  if [ ! -d node_modules ] && [ -f "$bundle/node_modules.tar.xz" ]; then tar -xJf "$bundle/node_modules.tar.xz"; fi
+  if [ ! -d node_modules ] && [ -f "$bundle/node_modules.tar.xz" ]; then
+    untar_xz "$bundle/node_modules.tar.xz" . || die "could not unpack $bundle/node_modules.tar.xz"
+  fi
 fi
 command -v node >/dev/null || die "no node on PATH and no --bundle (make one with scripts/gpu-bundle.sh)"
 if [ -z "$nodedir" ]; then
