@@ -141,7 +141,8 @@ check_cpu() {
 #    version, every function returning an error; made here, never installed): it must report CUDA
 #    compiled but not usable, refuse `device: cuda` in one line, and pass the engine tests.
 cuda_debs="libtorch-cuda-dev libtorch-cuda-2.6 libgloo-cuda-0 libtensorpipe-cuda-0 libnccl2 libcudart12 libcublas12
-  libcublaslt12 libcufft11 libcurand10 libcusolver11 libcusparse12 libnvrtc12 libnvtoolsext1 libnvjitlink12 nvidia-cuda-dev"
+  libcublaslt12 libcufft11 libcurand10 libcusolver11 libcusparse12 libnvrtc12 libnvtoolsext1 libnvjitlink12 nvidia-cuda-dev
+  libcu++-dev libcub-dev libthrust-dev"
 cudax=/opt/lbt-cuda
 cudalib=$cudax/usr/lib/x86_64-linux-gnu
 

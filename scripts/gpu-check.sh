@@ -26,7 +26,7 @@ done
 say() { printf '[gpu-check %3ds] %s\n' "$SECONDS" "$*"; }
 die() { say "$*" >&2; exit 1; }
 py=${PYTHON:-python3}
-deadline=570 # seconds: every stage's timeout is cut to what is left of this
+deadline=${LBT_GPU_CHECK_SECONDS:-570} # every stage's timeout is cut to what is left of this
 
 left() { local l=$((deadline - SECONDS)); ((l > 10)) && echo "$l" || echo 10; }
 run_for() { local s=$1; shift; timeout "$(($(left) < s ? $(left) : s))" "$@"; }
