@@ -64,7 +64,8 @@ Napi::Value Memory(A a) {
 #if defined(LBT_WITH_CUDA) && defined(LBT_CUDA_HEADERS)
   namespace alloc = c10::cuda::CUDACachingAllocator;
   auto stats = alloc::getDeviceStats(d);
-  constexpr size_t kAll = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+  // StatType::AGGREGATE, the first entry (the enum's namespace moved between 1.13 and 2.x)
+  constexpr size_t kAll = 0;
   o.Set("allocated", static_cast<double>(stats.allocated_bytes[kAll].current));
   o.Set("peakAllocated", static_cast<double>(stats.allocated_bytes[kAll].peak));
   o.Set("reserved", static_cast<double>(stats.reserved_bytes[kAll].current));
