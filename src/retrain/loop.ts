@@ -20,7 +20,7 @@ import {
   saveCheckpoint,
   ungroup,
 } from '../runs/checkpoint.js';
-import { applyEngine, batchToDevice, checkDevice } from '../runs/device.js';
+import { applyEngine, autocastOf, batchToDevice, checkDevice } from '../runs/device.js';
 import { RunInterrupted } from '../runs/errors.js';
 import type { Progress } from '../runs/progress.js';
 import type { RunDir } from '../runs/run-dir.js';
@@ -184,7 +184,7 @@ function interrupt(s: Retraining): never {
 
 /** One step on a batch: the update, the NaN stop, the running sums, records and checkpoints. */
 function retrainStep(s: Retraining, b: Batch): void {
-  const r = trainStep(s.model, s.opt, b.x, b.y as t.Tensor, s.c);
+  const r = trainStep(s.model, s.opt, b.x, b.y as t.Tensor, s.c, autocastOf(s.c.engine, s.device));
   if (!Number.isFinite(r.loss) || (r.gradNorm !== null && !Number.isFinite(r.gradNorm))) {
     const what = !Number.isFinite(r.loss)
       ? `loss is ${Number.isNaN(r.loss) ? 'NaN' : 'infinite'}`

@@ -34,6 +34,14 @@ export interface TrainStepResult {
   gradNorm: number | null;
 }
 
+/** The network's forward, under bf16 autocast when asked (engine.autocast), logits back in float32 for the losses. */
+export function forwardLogits(model: EvalNetwork, x: t.Tensor, autocast: t.AutocastDevice | null = null) {
+  if (autocast === null) return model.forward(x);
+  const f32 = (z: t.Tensor) => (z.dtype === 'float32' ? z : z.to({ dtype: 'float32' }));
+  const { logits, logitsAux } = t.withAutocast(autocast, () => model.forward(x));
+  return { logits: f32(logits), logitsAux: logitsAux && f32(logitsAux) };
+}
+
 /**
  * One optimisation step, scoped: loss = CE(logits) + auxWeight·CE(aux) (with label smoothing),
  * global-norm clip, SGD. The weights are not touched when the loss or the gradient norm is not finite.
@@ -44,10 +52,11 @@ export function trainStep(
   x: t.Tensor,
   y: t.Tensor,
   c: Pick<RetrainConfig, 'auxWeight' | 'gradClip' | 'labelSmoothing'>,
+  autocast: t.AutocastDevice | null = null,
 ): TrainStepResult {
   return t.scope(() => {
     opt.zeroGrad();
-    const { logits, logitsAux } = model.forward(x);
+    const { logits, logitsAux } = forwardLogits(model, x, autocast);
     const ce = (z: t.Tensor) => t.crossEntropy(z, y, { labelSmoothing: c.labelSmoothing });
     const loss = logitsAux && c.auxWeight > 0 ? ce(logits).add(ce(logitsAux), c.auxWeight) : ce(logits);
     const value = loss.item();

@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import { EngineSection, SearchConfig, TrainConfig } from '../../src/config/schema.js';
 import { applyEngine, autocastOf, batchToDevice as toDevice } from '../../src/runs/device.js';
 import { autocastNet } from '../../src/search/models.js';
+import { buildEvalNetwork, forwardLogits } from '../../src/retrain/network.js';
+import { GENOTYPES } from '../../src/nas/genotype.js';
 import * as t from '../../src/torch/index.js';
 
 test("engine defaults are the paper's behaviour: fp32 (no TF32, no autocast), cuDNN autotuning, channels-last", () => {
@@ -112,6 +114,25 @@ test('autocastNet: the forward runs in bfloat16, the logits come back float32, g
     assert.equal(g?.dtype, 'float32');
     assert.equal(t.isAutocast('cpu'), false);
     w.dispose();
+  });
+  assert.equal(t.liveTensors(), live);
+});
+
+test('retrain under autocast: the evaluation network forwards in bfloat16, the losses see float32 logits', () => {
+  const live = t.liveTensors();
+  t.scope(() => {
+    t.manualSeed(2);
+    const meta = { name: 'fashion-mnist', numClasses: 4, classNames: [], shape: [1, 8, 8], mean: [0], std: [1] } as const;
+    const net = buildEvalNetwork({ layers: 3, channels: 8, auxiliary: true }, GENOTYPES.DARTS_V2, meta);
+    net.eval();
+    const x = t.randn([2, 1, 8, 8]);
+    const exact = forwardLogits(net, x).logits;
+    const { logits } = forwardLogits(net, x, 'cpu');
+    assert.equal(logits.dtype, 'float32');
+    const err = t.amax(logits.sub(exact).abs(), [0, 1]).item();
+    assert.ok(err > 0 && err < 0.5, `bf16 forward differs from fp32 by ${err}`);
+    assert.equal(t.isAutocast('cpu'), false);
+    net.dispose();
   });
   assert.equal(t.liveTensors(), live);
 });
