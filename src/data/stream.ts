@@ -81,6 +81,7 @@ interface Prepared {
 }
 
 const AUG = 0xa06;
+const HOST = { device: 'cpu' } as const;
 
 export class BatchStream {
   readonly subset: Subset;
@@ -250,11 +251,12 @@ export class BatchStream {
   #emit(plan: Plan, data: Prepared): Batch {
     const [c, h, w] = this.transform.shape;
     const count = data.index.length;
-    // NHWC data viewed as NCHW is exactly the channels-last layout: no copy.
-    const nhwc = t.tensor(data.x, [count, h, w, c]);
+    // NHWC data viewed as NCHW is exactly the channels-last layout: no copy. Batches are host
+    // tensors whatever the default device; runs move them with batchToDevice.
+    const nhwc = t.tensor(data.x, [count, h, w, c], HOST);
     const x = t.keep(nhwc.permute([0, 3, 1, 2]));
     nhwc.dispose();
-    const y = data.y ? t.keep(t.tensor(data.y, [count])) : null;
+    const y = data.y ? t.keep(t.tensor(data.y, [count], HOST)) : null;
     this.#epoch = plan.next.epoch;
     this.#position = plan.next.position;
     if (this.prefetch) {
