@@ -89,7 +89,7 @@ test('a non-finite loss stops the search with a clear message and keeps the last
   assert.equal(r.status, 1);
   assert.match(
     r.stderr,
-    /non-finite value: .* at stage 0 epoch 0 step \d+; the last good checkpoint is .*checkpoint\.safetensors/,
+    /non-finite value: .* at stage 0 epoch 0 step \d+; stopped, the last good checkpoint is .*checkpoint\.safetensors \(step \d+\)/,
   );
   assert.match(r.stderr, /resume with: lbt search --resume/);
   const c = loadCheckpoint(join(d, 'checkpoint.safetensors'));
@@ -112,7 +112,7 @@ test('a run directory without its splits.json is refused with the file named', (
   rmSync(join(bad, 'splits.json'));
   const r = spawnSync(process.execPath, [CLI, 'search', '--resume', bad, '--quiet'], { env, encoding: 'utf8' });
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /no-splits\/splits\.json: cannot read the run's splits \(ENOENT\)/);
+  assert.match(r.stderr, /no-splits\/splits\.json: cannot read the run's splits: no such file or directory \(ENOENT\)/);
 });
 
 test('a corrupt checkpoint is refused with the file named', () => {
