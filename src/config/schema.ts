@@ -128,14 +128,17 @@ export const StudentSection = z
 export const SupernetSection = z
   .strictObject({
     channels: posInt().default(16).describe('initial channels C'),
-    layers: posInt().default(8).describe('cells in the supernet'),
+    layers: posInt().default(8).describe('cells in the supernet (P-DARTS: pdarts.layers, per stage)'),
     steps: posInt().default(4).describe('intermediate nodes per cell'),
     multiplier: posInt()
       .nullable()
       .default(null)
       .describe('nodes concatenated into a cell output (the last ones, 1..steps); null = all steps'),
     stemMultiplier: posInt().default(3).describe('stem channels = stemMultiplier * C'),
-    stem: z.enum(['cifar', 'imagenet']).default('cifar').describe('stem: cifar (conv3x3) or imagenet (3 strided convs)'),
+    stem: z
+      .enum(['cifar', 'imagenet'])
+      .default('cifar')
+      .describe('stem of every space: cifar (conv3x3) or imagenet (3 strided convs, as the PC-DARTS ImageNet search)'),
     pcK: posInt().default(4).describe('PC-DARTS partial-channel factor K (ops see C/K channels)'),
   })
   .prefault({})

@@ -50,8 +50,6 @@ export interface PcDartsSupernetOptions extends CellShapeOptions {
   inChannels?: number;
   /** Partial-channel divisor K (4 on CIFAR, 2 on ImageNet). */
   k?: number;
-  /** 'cifar' (default) or the ImageNet search stem of model_search_imagenet.py. */
-  stem?: 'cifar' | 'imagenet';
 }
 
 /** PC-DARTS supernet (CIFAR: K=4, 10 classes, C=16, 8 cells; 299,578 parameters). */

@@ -209,7 +209,7 @@ export function isReductionCell(i: number, layers: number): boolean {
   return i === Math.floor(layers / 3) || i === Math.floor((2 * layers) / 3);
 }
 
-/** The cell shape every search space takes (reference model_search.py's steps, multiplier, stem_multiplier). */
+/** The cell shape and stem every search space takes (reference model_search.py's steps, multiplier, stem_multiplier). */
 export interface CellShapeOptions {
   /** Intermediate nodes per cell (4). */
   steps?: number;
@@ -217,14 +217,17 @@ export interface CellShapeOptions {
   multiplier?: number;
   /** Stem channels = stemMultiplier * C (3). */
   stemMultiplier?: number;
+  /** 'cifar' (default) or the ImageNet search stem of PC-DARTS's model_search_imagenet.py (three stride-2 convs). */
+  stem?: 'cifar' | 'imagenet';
 }
 
-/** The cell-shape fields of a SearchNetworkConfig (only those given). */
+/** The cell-shape and stem fields of a SearchNetworkConfig (only those given). */
 export function cellShape(o: CellShapeOptions): CellShapeOptions {
   return {
     ...(o.steps !== undefined && { steps: o.steps }),
     ...(o.multiplier !== undefined && { multiplier: o.multiplier }),
     ...(o.stemMultiplier !== undefined && { stemMultiplier: o.stemMultiplier }),
+    ...(o.stem !== undefined && { stem: o.stem }),
   };
 }
 

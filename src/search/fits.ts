@@ -16,7 +16,7 @@ export function supernetFloorBytes(cfg: SearchConfig, shape: readonly [number, n
   const ops = PRIMITIVES.length - 1;
   const share = cfg.method === 'pc-darts' ? 1 / s.pcK : 1;
   const layers = cfg.method === 'p-darts' ? Math.max(...cfg.pdarts.layers) : s.layers;
-  const down = cfg.method === 'pc-darts' && s.stem === 'imagenet' ? 8 : 1;
+  const down = s.stem === 'imagenet' ? 8 : 1;
   let [h, w, c] = [Math.ceil(h0 / down), Math.ceil(w0 / down), s.channels];
   let floats = cin * h0 * w0 + s.stemMultiplier * s.channels * h * w;
   for (let i = 0; i < layers; i++) {

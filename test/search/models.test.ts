@@ -67,3 +67,19 @@ test('supernet.steps works in every space (the derivation and the P-DARTS op lis
   }
   assert.equal(initialOps(3).normal.length, 9);
 });
+
+test('supernet.stem reaches every space: the ImageNet stem (three stride-2 convs) replaces the CIFAR one', () => {
+  for (const method of ['darts', 'pc-darts', 'p-darts']) {
+    const sets = [`method=${method}`, 'supernet.channels=4', 'supernet.layers=3', 'pdarts.layers=[3,3,3]'];
+    const cifarNet = supernet(sets);
+    const net = supernet([...sets, 'supernet.stem=imagenet']);
+    assert.equal(cifarNet.stem0, null, method);
+    assert.deepEqual([net.stem, net.config.stem], [null, 'imagenet'], method);
+    // stem0: conv 3→6 (162), BN (12), conv 6→12 (648), BN (24); stem1: conv 12→12 (1,296), BN (24)
+    assert.equal(net.stem0!.numParameters() + net.stem1!.numParameters(), 162 + 12 + 648 + 24 + 1296 + 24, method);
+    const y = t.scope(() => net.forward(t.randn([2, 3, 32, 32])).shape);
+    assert.deepEqual(y, [2, 10], method);
+    cifarNet.dispose();
+    net.dispose();
+  }
+});
