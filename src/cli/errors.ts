@@ -8,6 +8,7 @@ import { GenotypeFormatError } from '../nas/genotype.js';
 import { CheckpointError } from '../runs/checkpoint.js';
 import { DeviceError } from '../runs/device.js';
 import { DoesNotFitError, RunDirError, RunInterrupted, RunLockedError } from '../runs/errors.js';
+import { isOsError, osErrorText } from '../runs/files.js';
 import { NonFiniteError } from '../torch/index.js';
 
 /** An error caused by the user's input (file, flag, config): printed without a stack trace. */
@@ -45,10 +46,19 @@ const USER_FACING: readonly (readonly [ErrorClass, number])[] = [
   [RunInterrupted, 130],
 ];
 
-/** A user-facing error of the layers below as a UserError (printed as `lbt: message`); anything else as is. */
+/**
+ * A user-facing error of the layers below as a UserError (printed as `lbt: message`); an OS error
+ * that no layer named (ENOSPC, EMFILE... from node:fs) as one line with its path and what to do;
+ * anything else as is.
+ */
 export function asUserError(err: unknown): unknown {
   const hit = USER_FACING.find(([E]) => err instanceof E);
-  return hit ? new UserError((err as Error).message, hit[1]) : err;
+  if (hit) return new UserError((err as Error).message, hit[1]);
+  if (isOsError(err)) {
+    const { path, syscall } = err as NodeJS.ErrnoException;
+    return new UserError(`${path ? `${path}: ` : ''}${syscall ? `${syscall} failed: ` : ''}${osErrorText(err)}`, 2);
+  }
+  return err;
 }
 
 /** A stopped run (interrupted, or a NaN/inf) as a UserError with the command that continues it on a second line. */
