@@ -44,7 +44,8 @@ const CLOCK = new Set([
   'savedAt',
 ]);
 
-function withoutClock(v: unknown): unknown {
+/** `v` with every wall-clock field (CLOCK) left out, at any depth. */
+export function withoutClock(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutClock);
   if (typeof v !== 'object' || v === null) return v;
   return Object.fromEntries(

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as t from '../../src/torch/index.js';
 import { loadCheckpoint } from '../../src/runs/checkpoint.js';
+import { readMetrics } from '../../src/runs/run-dir.js';
+import { withoutClock } from '../runs/run-files.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const env = { ...process.env, LBT_NUM_THREADS: '1' };
@@ -75,6 +77,9 @@ test('SIGKILL mid-epoch, then --resume: architecture, weights and genotype equal
   const [x, y] = [archOf(a), archOf(b)];
   assert.equal(x.size, y.size);
   for (const [k, v] of x) assert.deepEqual(y.get(k), v, `${k} differs after resume`);
+  // issue 17 item 5: epoch 0's averages cover its 4 steps, not only the 2 after the resume
+  const epochs = (dir: string) => withoutClock(readMetrics(join(dir, 'metrics.jsonl')).filter((m) => m.kind === 'epoch'));
+  assert.deepEqual(epochs(b), epochs(a), 'the epoch records of the resumed run');
   const summary = JSON.parse(readFileSync(join(b, 'run.json'), 'utf8'));
   assert.equal(summary.status, 'completed');
   assert.equal(summary.sessions, 2);
