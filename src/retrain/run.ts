@@ -76,7 +76,7 @@ export async function createTrainRun(config: TrainConfig, o: CreateTrainRunOptio
 function checkTrainFits(config: TrainConfig, g: Genotype, data: SplitData): void {
   checkBatchFitsSplits(config.batchSize, [['D_tr + D_val', data.train.indices.length + data.valid.indices.length]]);
   const perExample = evalNetworkFloorBytes(config, g, data.meta);
-  checkBatchFitsMemory('batchSize', config.batchSize, perExample, 'the evaluation network', config.device);
+  checkBatchFitsMemory('batchSize', config.batchSize, perExample, 'the evaluation network', config.device, 'channels or layers');
 }
 
 /** The genotype a train run trains: from its checkpoint, else its genotype.json. */

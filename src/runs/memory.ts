@@ -30,16 +30,30 @@ export function checkBatchFitsSplits(batchSize: number, splits: readonly (readon
 
 /**
  * Refuses a batch size whose activations, at least `perExample` bytes each, exceed the memory this
- * process may use (CPU; a GPU's memory is libtorch's to report). `key` names the config key.
+ * process may use (CPU; a GPU's memory is libtorch's to report). `key` names the config key; when a
+ * single example cannot fit, the network is too large: `shrink` names the keys that size it.
  */
-export function checkBatchFitsMemory(key: string, batchSize: number, perExample: number, what: string, device: string): void {
+export function checkBatchFitsMemory(
+  key: string,
+  batchSize: number,
+  perExample: number,
+  what: string,
+  device: string,
+  shrink = 'the network',
+): void {
   if (device !== 'cpu' || perExample <= 0) return;
   const limit = memoryLimitBytes();
   const need = batchSize * perExample;
   if (need <= limit) return;
-  const most = Math.max(1, Math.floor(limit / perExample));
+  const there = `${(limit / GB).toFixed(1)} GB of memory is there`;
+  if (perExample > limit)
+    throw new DoesNotFitError(
+      what,
+      `needs at least ${(perExample / GB).toFixed(1)} GB for the activations of one example, and ${there}: make ${shrink} smaller`,
+    );
+  const most = Math.floor(limit / perExample);
   throw new DoesNotFitError(
     key,
-    `${batchSize} needs at least ${(need / GB).toFixed(1)} GB for the activations of ${what}, and ${(limit / GB).toFixed(1)} GB of memory is there: at most about ${most} fits`,
+    `${batchSize} needs at least ${(need / GB).toFixed(1)} GB for the activations of ${what}, and ${there}: at most about ${most} fits`,
   );
 }

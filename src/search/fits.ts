@@ -36,5 +36,7 @@ export function checkSearchFits(cfg: SearchConfig, data: SplitData): void {
     ['D_val', data.valid.indices.length],
     ['D_u', data.unlabeled.indices.length],
   ]);
-  checkBatchFitsMemory('batchSize', cfg.batchSize, supernetFloorBytes(cfg, data.meta.shape), 'the supernet', cfg.device);
+  const perExample = supernetFloorBytes(cfg, data.meta.shape);
+  const shrink = cfg.method === 'p-darts' ? 'supernet.channels or pdarts.layers' : 'supernet.channels or supernet.layers';
+  checkBatchFitsMemory('batchSize', cfg.batchSize, perExample, 'the supernet', cfg.device, shrink);
 }

@@ -189,6 +189,16 @@ test('4. a batch larger than a split is refused before anything is written', () 
   assert.equal(existsSync(dir), false);
 });
 
+test('4. a supernet too large for memory even at one example is refused before anything is written', () => {
+  const dir = join(base, 'big-network');
+  refused(
+    lbt('search', ...tiny, '--set', 'supernet.channels=100000', '--out', dir),
+    2,
+    /^lbt: the supernet needs at least [\d.]+ GB for the activations of one example, and [\d.]+ GB of memory is there: make supernet\.channels or supernet\.layers smaller$/,
+  );
+  assert.equal(existsSync(dir), false);
+});
+
 test('6. a run directory killed before its first checkpoint is started again by the same command', () => {
   const dir = join(base, 'never-started');
   mkdirSync(dir);
@@ -388,6 +398,22 @@ test('9. --resume with flags that would change the run is refused, even invalid 
     ['--force'],
   ])
     refusedUnchanged(RUN, 2, how, 'search', '--resume', RUN, ...extra);
+});
+
+test('7. a data file without read permission is one line naming it (EACCES)', () => {
+  const dir = openDir('data-no-read');
+  const tr = randomImages(40, 10, 1, 784);
+  const te = randomImages(8, 10, 2, 784);
+  writeIdxSet(dir, 'train', tr.images, tr.labels, 28, 28, false);
+  writeIdxSet(dir, 't10k', te.images, te.labels, 28, 28, false);
+  chmodSync(join(dir, 'train-images-idx3-ubyte'), 0o000);
+  const out = join(base, 'data-no-read-run');
+  refused(
+    lbtUnprivileged(...withData(dir, out)),
+    2,
+    /data-no-read\/train-images-idx3-ubyte: cannot read the data file: permission denied: make it readable by this user \(EACCES\)$/,
+  );
+  assert.equal(existsSync(out), false);
 });
 
 test('10. an unreadable data directory is reported as unreadable, not as missing', () => {

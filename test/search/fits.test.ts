@@ -41,5 +41,9 @@ test('a batch larger than a split, or whose activations cannot fit in memory, is
     ),
   );
   checkBatchFitsMemory('batchSize', most, perExample, 'the supernet', 'cpu');
+  assert.throws(
+    () => checkBatchFitsMemory('batchSize', 1, mem + 1, 'the supernet', 'cpu', 'supernet.channels or supernet.layers'),
+    /^DoesNotFitError: the supernet needs at least [\d.]+ GB for the activations of one example, and [\d.]+ GB of memory is there: make supernet\.channels or supernet\.layers smaller$/,
+  );
   checkBatchFitsMemory('batchSize', most + 1, perExample, 'the supernet', 'cuda'); // a GPU's memory is not checked here
 });
