@@ -75,7 +75,7 @@ export function errnoOf(e: unknown): string {
 const OS_ERRORS: Readonly<Record<string, string>> = {
   ENOSPC: 'no space left on the device: free some space, then resume the run',
   EDQUOT: 'disk quota exceeded: free some space, then resume the run',
-  EFBIG: 'file too large for the file system',
+  EFBIG: 'file too large for the file system or the file-size limit (ulimit -f): free or raise it, then resume the run',
   EACCES: 'permission denied: check the permissions (or give another --out)',
   EPERM: 'operation not permitted: check the permissions (or give another --out)',
   EROFS: 'the file system is read-only: give another --out',

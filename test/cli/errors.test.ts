@@ -16,7 +16,7 @@ test('each OS error of issue 17 has its one line: what it means and what to do, 
     EISDIR: 'is a directory where a file was expected (EISDIR)',
     ENOTDIR: 'a part of the path is a file, not a directory (ENOTDIR)',
     EMFILE: 'too many open files in this process: raise the limit (ulimit -n) and try again (EMFILE)',
-    EFBIG: 'file too large for the file system (EFBIG)',
+    EFBIG: 'file too large for the file system or the file-size limit (ulimit -f): free or raise it, then resume the run (EFBIG)',
     ERR_FS_FILE_TOO_LARGE: 'larger than 2 GiB, more than can be read at once (ERR_FS_FILE_TOO_LARGE)',
     EROFS: 'the file system is read-only: give another --out (EROFS)',
   };

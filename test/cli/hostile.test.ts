@@ -10,6 +10,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   truncateSync,
@@ -210,6 +211,27 @@ test('6. a run directory killed before its first checkpoint is started again by 
   assert.equal(r.status, 0, r.stderr);
   assert.equal(readFileSync(join(dir, 'genotype.json'), 'utf8'), readFileSync(join(RUN, 'genotype.json'), 'utf8'));
   assert.equal(existsSync(join(dir, '.checkpoint.safetensors.tmp-99999-0')), false, 'the temporary file is gone');
+});
+
+test('7. a checkpoint that cannot be written (file too large: ulimit -f) is one line; --resume then completes the run', () => {
+  const dir = join(base, 'file-size-limit');
+  // the config, splits and records fit in 200 kB; the checkpoint (over 1 MB) does not: EFBIG (node ignores SIGXFSZ)
+  const args = [CLI, 'search', ...tiny, '--out', dir];
+  const r = spawnSync('prlimit', ['--fsize=200000', process.execPath, ...args], { env, encoding: 'utf8', timeout: 300_000 });
+  refused(
+    r,
+    2,
+    /file-size-limit\/checkpoint\.safetensors: cannot write: file too large for the file system or the file-size limit \(ulimit -f\): free or raise it, then resume the run \(EFBIG\)$/,
+  );
+  assert.equal(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).status, 'failed');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('.tmp-') || f === 'run.lock'),
+    [],
+    'no temporary file, no lock left',
+  );
+  const again = lbt('search', '--resume', dir, '--quiet', '--no-report');
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(readFileSync(join(dir, 'genotype.json'), 'utf8'), readFileSync(join(RUN, 'genotype.json'), 'utf8'));
 });
 
 test('7. --out that is a file or under a file is one line', () => {
