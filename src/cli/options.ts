@@ -1,4 +1,7 @@
 // Option helpers shared by the commands.
+import { describeOwner } from '../runs/lock.js';
+import type { RunDir } from '../runs/run-dir.js';
+import { UserError } from './errors.js';
 
 /** Commander collector for repeatable options such as --set key=value. */
 export const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -21,4 +24,22 @@ export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>):
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Says (on stderr) when a run took over the stale lock of a process that is gone. */
+export function noteTakeover(run: RunDir): void {
+  const t = run.lock.tookOver;
+  if (t) process.stderr.write(`lbt: note: ${run.dir}: took over the lock of ${describeOwner(t.owner)}: ${t.why}\n`);
+}
+
+/** `--resume DIR` continues a run with its own config: the flags that would change it are refused, not ignored. */
+export function refuseWithResume(o: { resume?: string }, given: Record<string, unknown>, allowed: string): void {
+  if (!o.resume) return;
+  const bad = Object.entries(given)
+    .filter(([, v]) => v !== undefined && v !== false && !(Array.isArray(v) && v.length === 0))
+    .map(([k]) => k);
+  if (bad.length > 0)
+    throw new UserError(
+      `--resume continues a run with its own config and directory: ${bad.join(', ')} cannot be given with it (allowed: ${allowed})`,
+    );
 }

@@ -1,6 +1,6 @@
 // Config layers: raw values from a file (YAML or JSON) or --set, merged in order and validated once
 // by a schema. Every error names the key and the layer its value came from.
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
@@ -27,14 +27,41 @@ export function deepMerge(base: Raw, over: Raw): Raw {
   return out;
 }
 
+/** Key segments that would reach an object's prototype instead of setting a config key: refused everywhere. */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Throws a ConfigError naming the first forbidden key (see FORBIDDEN_KEYS) anywhere in `value`. */
+function checkKeys(value: unknown, source: string, path: readonly string[] = []): void {
+  if (typeof value !== 'object' || value === null) return;
+  for (const k of Object.keys(value)) {
+    const at = [...path, k];
+    if (FORBIDDEN_KEYS.has(k)) throw new ConfigError(source, at.join('.'), `"${k}" is not a config key`);
+    checkKeys((value as Record<string, unknown>)[k], source, at);
+  }
+}
+
+/** The most a config file may be (configs are a few KB); a FIFO or device is refused, not read forever. */
+const MAX_CONFIG_BYTES = 16 * 2 ** 20;
+
+function readConfigText(path: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ConfigError(path, null, 'not a regular file');
+    if (st.size > MAX_CONFIG_BYTES) throw new ConfigError(path, null, `${st.size} bytes: too large for a config file`);
+    return readFileSync(fd, 'utf8');
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(path, null, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** Reads a YAML (.yaml/.yml) or JSON (.json) file whose top level is a mapping. */
 export function readConfigFile(path: string): Raw {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(path, null, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const text = readConfigText(path);
   let value: unknown;
   try {
     value = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
@@ -43,6 +70,7 @@ export function readConfigFile(path: string): Raw {
   }
   if (value === null || value === undefined) return {};
   if (!isPlainObject(value)) throw new ConfigError(path, null, 'the top level must be a mapping of keys to values');
+  checkKeys(value, path);
   return value;
 }
 
@@ -54,12 +82,15 @@ export function parseSet(assignment: string): Raw {
   const text = assignment.slice(eq + 1);
   const parts = key.split('.');
   if (parts.some((p) => p === '')) throw new ConfigError('--set', key, 'empty segment in the dotted key');
+  const bad = parts.find((p) => FORBIDDEN_KEYS.has(p));
+  if (bad) throw new ConfigError('--set', key, `"${bad}" is not a config key`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     value = text;
   }
+  checkKeys(value, '--set', parts);
   let out: unknown = value;
   for (const p of parts.reverse()) out = { [p]: out };
   return out as Raw;

@@ -128,11 +128,17 @@ export const StudentSection = z
 export const SupernetSection = z
   .strictObject({
     channels: posInt().default(16).describe('initial channels C'),
-    layers: posInt().default(8).describe('cells in the supernet'),
+    layers: posInt().default(8).describe('cells in the supernet (P-DARTS: pdarts.layers, per stage)'),
     steps: posInt().default(4).describe('intermediate nodes per cell'),
-    multiplier: posInt().default(4).describe('nodes concatenated into a cell output'),
+    multiplier: posInt()
+      .nullable()
+      .default(null)
+      .describe('nodes concatenated into a cell output (the last ones, 1..steps); null = all steps'),
     stemMultiplier: posInt().default(3).describe('stem channels = stemMultiplier * C'),
-    stem: z.enum(['cifar', 'imagenet']).default('cifar').describe('stem: cifar (conv3x3) or imagenet (3 strided convs)'),
+    stem: z
+      .enum(['cifar', 'imagenet'])
+      .default('cifar')
+      .describe('stem of every space: cifar (conv3x3) or imagenet (3 strided convs, as the PC-DARTS ImageNet search)'),
     pcK: posInt().default(4).describe('PC-DARTS partial-channel factor K (ops see C/K channels)'),
   })
   .prefault({})
@@ -250,6 +256,9 @@ const searchShape = {
 export const SearchConfig = z.strictObject(searchShape).superRefine((c, ctx) => {
   for (const k of ['studentOnly', 'pseudoOnly', 'paperForm'] as const)
     if (c[k] && !c.lbt) ctx.addIssue({ code: 'custom', path: [k], message: `${k} is an LBT ablation: it needs lbt: true` });
+  const { steps, multiplier } = c.supernet;
+  if (multiplier !== null && multiplier > steps)
+    ctx.addIssue({ code: 'custom', path: ['supernet', 'multiplier'], message: `at most supernet.steps (${steps})` });
   const n = c.pdarts.layers.length;
   if (c.pdarts.opsKept.length !== n || c.pdarts.dropout.length !== n)
     ctx.addIssue({

@@ -3,10 +3,11 @@
 // Rows of (label bytes, 1024 R, 1024 G, 1024 B): CIFAR-10 has one label byte, CIFAR-100 two
 // (coarse, then fine; we keep the fine label). Pixels are stored planar (CHW) per row and
 // converted to our NHWC layout here.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { list } from 'tar';
 import { DatasetFormatError, DatasetNotFoundError } from './errors.js';
+import { dataPathExists, readDataFile, readDataHead } from './files.js';
 import type { ArraySource, DatasetMeta, LoadedDataset } from './source.js';
 
 export type CifarName = 'cifar10' | 'cifar100';
@@ -106,20 +107,23 @@ export function locateCifar(name: CifarName, dir?: string): CifarLocation {
   const root = dir ?? process.env.LBT_DATA;
   if (!root) throw new DatasetNotFoundError(`${l.title} data directory`, [], `No directory was given. ${installHint(name)}`);
   const abs = resolve(root);
-  if (!existsSync(abs)) throw new DatasetNotFoundError(`${l.title} data directory ${abs}`, [], installHint(name));
-  if (statSync(abs).isFile()) {
+  if (!dataPathExists(abs)) throw new DatasetNotFoundError(`${l.title} data directory ${abs}`, [], installHint(name));
+  if (!statSync(abs).isDirectory()) {
     if (abs.endsWith('.tar.gz') || abs.endsWith('.tgz')) return { kind: 'archive', path: abs };
     throw new DatasetFormatError(abs, `expected a directory or a ${l.archive} archive`);
   }
   const candidates = [abs, join(abs, l.folder)];
-  for (const c of candidates) if (existsSync(join(c, l.train[0]!))) return { kind: 'dir', path: c };
+  for (const c of candidates) if (dataPathExists(join(c, l.train[0]!))) return { kind: 'dir', path: c };
   const archive = join(abs, l.archive);
-  if (existsSync(archive)) return { kind: 'archive', path: archive };
+  if (dataPathExists(archive)) return { kind: 'archive', path: archive };
   throw new DatasetNotFoundError(`${l.title} (${l.train[0]} or ${l.archive})`, [...candidates, archive], installHint(name));
 }
 
 /** Reads the named members (by base name) of a .tar.gz into memory. */
 async function readArchive(archive: string, wanted: readonly string[]): Promise<Map<string, Uint8Array>> {
+  const head = readDataHead(archive, 2, 'archive');
+  if (head[0] !== 0x1f || head[1] !== 0x8b)
+    throw new DatasetFormatError(archive, 'not a gzip-compressed tar archive (no gzip signature 1f 8b at its start)');
   const chunks = new Map<string, Buffer[]>();
   try {
     await list({
@@ -152,9 +156,9 @@ function readMembers(loc: CifarLocation, files: readonly string[]): Promise<Map<
   const out = new Map<string, Uint8Array>();
   for (const f of files) {
     const p = join(loc.path, f);
-    if (!existsSync(p))
+    if (!dataPathExists(p))
       throw new DatasetNotFoundError(`file ${f}`, [loc.path], 'The directory holds part of the distribution only.');
-    out.set(f, readFileSync(p));
+    out.set(f, readDataFile(p));
   }
   return out;
 }
@@ -193,8 +197,9 @@ export async function loadCifar(name: CifarName, dir?: string, o: { trainOnly?: 
   if (name === 'cifar100') {
     const namesFile = loc.kind === 'dir' ? join(loc.path, 'fine_label_names.txt') : '';
     const names =
-      namesFile && existsSync(namesFile)
-        ? readFileSync(namesFile, 'utf8')
+      namesFile && dataPathExists(namesFile)
+        ? readDataFile(namesFile, 'class names file')
+            .toString('utf8')
             .split('\n')
             .filter((s) => s.trim())
         : [];

@@ -33,3 +33,17 @@ export class DataConfigError extends Error {
     this.name = 'DataConfigError';
   }
 }
+
+/**
+ * A data file or directory that cannot be read as one: no permission, a directory or FIFO where a
+ * file belongs, larger than can be read. Names the path and says what to do.
+ */
+export class DataFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(`${path}: ${detail}`);
+    this.name = 'DataFileError';
+  }
+}

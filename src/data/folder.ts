@@ -3,11 +3,12 @@
 // Layout: <dir>/train/<class>/... (and <dir>/val/<class>/... for evaluation, optional), or
 // <dir>/<class>/... directly. Classes are the sorted folder names; the label is the class's
 // position in that order (as torchvision's ImageFolder).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { DatasetFormatError, DatasetNotFoundError } from './errors.js';
+import { asDataFileError, dataPathExists, readDataFile } from './files.js';
 import type { DatasetMeta, FolderSource, LoadedDataset } from './source.js';
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
@@ -18,14 +19,14 @@ const IMAGE_EXT = /\.(jpe?g|png)$/i;
 /** Scans root's class folders; `classes` (when given) fixes the class order, as for a val folder. */
 export function scanFolder(root: string, classes?: readonly string[]): FolderSource {
   const abs = resolve(root);
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+  if (!dataPathExists(abs) || !statSync(abs).isDirectory()) {
     throw new DatasetNotFoundError(
       `image folder ${abs}`,
       [],
       'Give a directory holding one subfolder of JPEG/PNG images per class.',
     );
   }
-  const found = readdirSync(abs, { withFileTypes: true })
+  const found = listDir(abs)
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort();
@@ -40,7 +41,8 @@ export function scanFolder(root: string, classes?: readonly string[]): FolderSou
   const labels: number[] = [];
   for (const name of found) {
     const dir = join(abs, name);
-    const imgs = readdirSync(dir)
+    const imgs = listDir(dir)
+      .map((e) => e.name)
       .filter((f) => IMAGE_EXT.test(f))
       .sort();
     if (imgs.length === 0) throw new DatasetFormatError(dir, 'class folder holds no .jpg/.jpeg/.png images');
@@ -53,6 +55,15 @@ export function scanFolder(root: string, classes?: readonly string[]): FolderSou
   return { kind: 'folder', origin: abs, n: files.length, files, labels: Int32Array.from(labels), classes: order };
 }
 
+/** The entries of a directory of a data set (an unreadable one is a DataFileError naming it). */
+function listDir(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw asDataFileError(e, dir, 'cannot list the directory');
+  }
+}
+
 export interface DecodedImage {
   width: number;
   height: number;
@@ -62,15 +73,7 @@ export interface DecodedImage {
 
 /** Decodes a JPEG or PNG file to RGB (alpha dropped, grey expanded); a clear error if it cannot. */
 export function decodeImage(file: string): DecodedImage {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(file);
-  } catch (err) {
-    throw new DatasetFormatError(
-      file,
-      `cannot read the image file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-    );
-  }
+  const buf = readDataFile(file, 'image file');
   const isPng = buf.length >= 8 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47;
   const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8;
   try {
@@ -98,16 +101,16 @@ export function decodeImage(file: string): DecodedImage {
 /** Resolves the folders: <dir>/train (+ <dir>/val) when present, else <dir> itself; dir defaults to $LBT_DATA/imagenet. */
 export function loadImageFolders(dir: string | undefined, imageSize = 224): LoadedDataset {
   const root = resolve(dir ?? join(process.env.LBT_DATA ?? '.', 'imagenet'));
-  if (!existsSync(root)) {
+  if (!dataPathExists(root)) {
     throw new DatasetNotFoundError(
       `ImageNet directory ${root}`,
       [],
       'Put the ImageNet training images as <dir>/train/<class>/*.JPEG (and <dir>/val/<class>/ for evaluation) and give <dir> with --dir or the data config (default $LBT_DATA/imagenet).',
     );
   }
-  const hasTrain = existsSync(join(root, 'train'));
+  const hasTrain = dataPathExists(join(root, 'train'));
   const train = scanFolder(hasTrain ? join(root, 'train') : root);
-  const test = hasTrain && existsSync(join(root, 'val')) ? scanFolder(join(root, 'val'), train.classes) : null;
+  const test = hasTrain && dataPathExists(join(root, 'val')) ? scanFolder(join(root, 'val'), train.classes) : null;
   const meta: DatasetMeta = {
     name: 'imagenet',
     numClasses: train.classes.length,

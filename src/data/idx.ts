@@ -2,7 +2,7 @@
 //
 // Header: two zero bytes, a type byte (0x08 = unsigned byte), the number of dimensions, then
 // each dimension as a big-endian uint32; images are [N, rows, cols], labels [N].
-import { existsSync, readFileSync } from 'node:fs';
+import { dataPathExists, readDataFile } from './files.js';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DatasetFormatError, DatasetNotFoundError } from './errors.js';
@@ -50,7 +50,7 @@ export function parseIdx(file: string, raw: Uint8Array, rank: number): { dims: n
 }
 
 function findFile(dir: string, stem: string): string | null {
-  for (const f of [stem, `${stem}.gz`]) if (existsSync(join(dir, f))) return join(dir, f);
+  for (const f of [stem, `${stem}.gz`]) if (dataPathExists(join(dir, f))) return join(dir, f);
   return null;
 }
 
@@ -66,8 +66,8 @@ function loadPart(name: IdxName, dir: string, prefix: 'train' | 't10k'): ArraySo
     const missing = !imgFile ? `${prefix}-images-idx3-ubyte[.gz]` : `${prefix}-labels-idx1-ubyte[.gz]`;
     throw new DatasetNotFoundError(`${name} file ${missing}`, [dir], installHint(name, dir));
   }
-  const img = parseIdx(imgFile, readFileSync(imgFile), 3);
-  const lbl = parseIdx(lblFile, readFileSync(lblFile), 1);
+  const img = parseIdx(imgFile, readDataFile(imgFile), 3);
+  const lbl = parseIdx(lblFile, readDataFile(lblFile), 1);
   const [n, h, w] = img.dims as [number, number, number];
   if (lbl.dims[0] !== n) throw new DatasetFormatError(lblFile, `${lbl.dims[0]} labels for the ${n} images of ${imgFile}`);
   if (n === 0 || h === 0 || w === 0) throw new DatasetFormatError(imgFile, `empty image tensor [${img.dims}]`);
@@ -90,7 +90,7 @@ export function idxDir(name: IdxName, dir?: string): string {
 /** Loads the training and test parts; throws before returning anything when a file is wrong. */
 export function loadIdxDataset(name: IdxName, dir?: string): LoadedDataset {
   const d = idxDir(name, dir);
-  if (!existsSync(d)) throw new DatasetNotFoundError(`${name} directory ${d}`, [], installHint(name, d));
+  if (!dataPathExists(d)) throw new DatasetNotFoundError(`${name} directory ${d}`, [], installHint(name, d));
   const train = loadPart(name, d, 'train');
   const test = loadPart(name, d, 't10k');
   if (test.height !== train.height || test.width !== train.width) {

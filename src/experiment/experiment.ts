@@ -15,7 +15,9 @@ import { loadSearchConfig } from '../config/load.js';
 import { SearchConfig } from '../config/schema.js';
 import { type Genotype, GenotypeFile, parseGenotype } from '../nas/genotype.js';
 import { type GenotypeDrawer, writeReport } from '../report/report.js';
-import { readJson, writeJson } from '../runs/files.js';
+import { asRunFileError, readJson, writeJson } from '../runs/files.js';
+import { acquireRunLock, LOCK_FILE, type RunLock } from '../runs/lock.js';
+import { checkRunDirFree } from '../runs/run-dir.js';
 import type { Progress } from '../runs/progress.js';
 import { RUN_FILES, type RunResult, RunSummary } from '../runs/types.js';
 import { checkRetrainData, type RetrainStart, retrainAfterSearch } from '../search/after.js';
@@ -115,31 +117,59 @@ const ExperimentFile = z.object({
   retrain: z.boolean(),
 });
 
-/** Creates the experiment directory, or checks that an existing one was made by the same request. */
-function openExperiment(dir: string, spec: ExperimentSpec, force: boolean): void {
+/** Refuses to delete an experiment while one of its runs is written by a live process (a queue worker, say). */
+function checkNoLiveRuns(dir: string): void {
+  for (const f of readdirSync(dir).filter((n) => n.startsWith('seed-')))
+    for (const run of [join(dir, f), join(dir, f, 'retrain')]) checkRunDirFree(run);
+}
+
+/** The experiment directory with nothing but its lock (for --force). */
+function emptyExperiment(dir: string): void {
+  checkNoLiveRuns(dir);
+  for (const f of readdirSync(dir)) if (f !== LOCK_FILE) rmSync(join(dir, f), { recursive: true, force: true });
+}
+
+/** experiment.json of an existing directory must record the same request. */
+function checkSameRequest(file: string, spec: ExperimentSpec): void {
+  const old = readJson(file, ExperimentFile, 'experiment file');
+  const diff = (['preset', 'file', 'scale', 'sets', 'retrain'] as const).filter(
+    (k) => JSON.stringify(old[k] ?? null) !== JSON.stringify(spec[k] ?? null),
+  );
+  if (diff.length === 0) return;
+  const show = (v: unknown) => JSON.stringify(v ?? null);
+  const what = diff.map((k) => `${k} was ${show(old[k])}, now ${show(spec[k])}`).join('; ');
+  throw new ExperimentError(
+    file,
+    `this directory holds another experiment (${what}): give another --out, or --force to start over`,
+  );
+}
+
+/**
+ * Creates the experiment directory, or checks that an existing one was made by the same request;
+ * takes its lock (one `lbt experiment` per directory; the caller releases it).
+ */
+function openExperiment(dir: string, spec: ExperimentSpec, force: boolean): RunLock {
   const file = join(dir, EXPERIMENT_FILE);
-  if (existsSync(dir) && readdirSync(dir).length > 0) {
-    if (!existsSync(file))
-      throw new ExperimentError(dir, `exists and is not an experiment directory (no ${EXPERIMENT_FILE}); give another --out`);
-    if (force) rmSync(dir, { recursive: true });
-    else {
-      const old = readJson(file, ExperimentFile, 'experiment file');
-      const diff = (['preset', 'file', 'scale', 'sets', 'retrain'] as const).filter(
-        (k) => JSON.stringify(old[k] ?? null) !== JSON.stringify(spec[k] ?? null),
-      );
-      if (diff.length > 0) {
-        const show = (v: unknown) => JSON.stringify(v ?? null);
-        const what = diff.map((k) => `${k} was ${show(old[k])}, now ${show(spec[k])}`).join('; ');
-        throw new ExperimentError(
-          file,
-          `this directory holds another experiment (${what}): give another --out, or --force to start over`,
-        );
-      }
-      return;
-    }
+  const nonEmpty = existsSync(dir) && readdirSync(dir).some((f) => f !== LOCK_FILE);
+  if (nonEmpty && !existsSync(file))
+    throw new ExperimentError(dir, `exists and is not an experiment directory (no ${EXPERIMENT_FILE}); give another --out`);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw asRunFileError(e, dir, 'cannot create the experiment directory');
   }
-  mkdirSync(dir, { recursive: true });
-  writeJson(file, { format: EXPERIMENT_FORMAT, ...spec, createdAt: new Date().toISOString() });
+  const lock = acquireRunLock(dir);
+  try {
+    if (nonEmpty && !force) checkSameRequest(file, spec);
+    else {
+      if (nonEmpty) emptyExperiment(dir);
+      writeJson(file, { format: EXPERIMENT_FORMAT, ...spec, createdAt: new Date().toISOString() });
+    }
+    return lock;
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
 }
 
 const summaryOf = (dir: string): RunSummary | null =>
@@ -233,13 +263,22 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const configs = o.seeds.map((s) => seedConfig(spec, s, o.configsDir)); // every config error before any work
   await checkRetrainData(configs[0]!); // and a retrain's other data set (the seeds share it)
   const dir = resolve(o.dir);
-  openExperiment(dir, spec, o.force ?? false);
-  const outcomes: SeedOutcome[] = [];
-  for (const [i, seed] of o.seeds.entries()) {
-    const outcome = await runSeed(o, seed, configs[i]!, join(dir, `seed-${seed}`));
-    outcomes.push(outcome);
-    o.onSeedDone?.(outcome);
+  const lock = openExperiment(dir, spec, o.force ?? false);
+  try {
+    const outcomes: SeedOutcome[] = [];
+    for (const [i, seed] of o.seeds.entries()) {
+      const outcome = await runSeed(o, seed, configs[i]!, join(dir, `seed-${seed}`));
+      outcomes.push(outcome);
+      o.onSeedDone?.(outcome);
+    }
+    return { dir, seeds: outcomes, markdown: await experimentReport(o, dir, outcomes) };
+  } finally {
+    lock.release();
   }
+}
+
+/** report.md and report.html over this invocation's seeds; the Markdown, or null with the report off. */
+async function experimentReport(o: ExperimentOptions, dir: string, outcomes: SeedOutcome[]): Promise<string | null> {
   let markdown: string | null = null;
   if (o.report !== false) {
     const ro = o.report ?? {};
@@ -251,5 +290,5 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     );
     markdown = report.markdown;
   }
-  return { dir, seeds: outcomes, markdown };
+  return markdown;
 }

@@ -1,5 +1,8 @@
 // A cell as a Graphviz DOT graph: inputs c_{k-2}, c_{k-1}, nodes 0..n-1, output c_{k}.
-import type { Gene, Genotype } from './genotype.js';
+import { type Gene, type Genotype, GenotypeFormatError } from './genotype.js';
+
+/** Nodes per cell that a drawing takes (DARTS cells have 4); Graphviz's layout of thousands runs for hours. */
+export const MAX_DRAWN_NODES = 64;
 
 function cluster(name: string, label: string, genes: readonly Gene[], concat: readonly number[]): string[] {
   const id = (s: number) => (s === 0 ? `${name}_in0` : s === 1 ? `${name}_in1` : `${name}_n${s - 2}`);
@@ -20,8 +23,11 @@ function cluster(name: string, label: string, genes: readonly Gene[], concat: re
   return lines;
 }
 
-/** Both cells of a genotype in one DOT graph (left to right). */
+/** Both cells of a genotype in one DOT graph (left to right); a cell of more than MAX_DRAWN_NODES nodes is refused. */
 export function genotypeToDot(g: Genotype, title = ''): string {
+  const nodes = Math.max(g.normal.length, g.reduce.length) / 2;
+  if (nodes > MAX_DRAWN_NODES)
+    throw new GenotypeFormatError(`a cell of ${nodes} nodes is too large to draw (at most ${MAX_DRAWN_NODES})`);
   return [
     'digraph genotype {',
     '  rankdir=LR; fontname=helvetica;',

@@ -4,11 +4,11 @@ import { derivePdarts, softmaxRow } from './derive.js';
 import { MixedOp } from './mixed-op.js';
 import { PDARTS_OPS } from './operations.js';
 import { numEdges, PRIMITIVES, type Primitive } from './primitives.js';
-import { SearchNetwork } from './supernet.js';
+import { type CellShapeOptions, cellShape, SearchNetwork } from './supernet.js';
 
 export type EdgeOps = readonly (readonly Primitive[])[];
 
-export interface PdartsSupernetOptions {
+export interface PdartsSupernetOptions extends CellShapeOptions {
   C?: number;
   numClasses?: number;
   /** 5, 11 and 17 cells in the three reference stages. */
@@ -28,14 +28,15 @@ export function allOps(edges = numEdges(4)): EdgeOps {
 }
 
 export function createPdartsSupernet(o: PdartsSupernetOptions = {}): SearchNetwork {
-  const opsNormal = o.opsNormal ?? allOps();
-  const opsReduce = o.opsReduce ?? allOps();
+  const steps = o.steps ?? 4;
+  const opsNormal = o.opsNormal ?? allOps(numEdges(steps));
+  const opsReduce = o.opsReduce ?? allOps(numEdges(steps));
   const numOps = (opsNormal[0] ?? []).length;
   for (const [name, ops] of [
     ['opsNormal', opsNormal],
     ['opsReduce', opsReduce],
   ] as const) {
-    if (ops.length !== numEdges(4)) throw new RangeError(`createPdartsSupernet: ${name} must list ${numEdges(4)} edges`);
+    if (ops.length !== numEdges(steps)) throw new RangeError(`createPdartsSupernet: ${name} must list ${numEdges(steps)} edges`);
     ops.forEach((l, i) => {
       if (l.length !== numOps)
         throw new RangeError(`createPdartsSupernet: ${name}[${i}] has ${l.length} ops, expected ${numOps}`);
@@ -46,6 +47,7 @@ export function createPdartsSupernet(o: PdartsSupernetOptions = {}): SearchNetwo
     C: o.C ?? 16,
     numClasses: o.numClasses ?? 10,
     layers: o.layers ?? 5,
+    ...cellShape(o),
     inChannels: o.inChannels ?? 3,
     numOps,
     makeEdge: (C, stride, index, reduction) =>
@@ -54,7 +56,7 @@ export function createPdartsSupernet(o: PdartsSupernetOptions = {}): SearchNetwo
         ops: PDARTS_OPS,
         skipDropout: true,
       }),
-    derive: (a) => derivePdarts(a.normal, a.reduce, { opsNormal, opsReduce, maxSkip: o.maxSkip ?? 2 }),
+    derive: (a) => derivePdarts(a.normal, a.reduce, { opsNormal, opsReduce, maxSkip: o.maxSkip ?? 2 }, steps),
   });
   net.setSkipDropRate(o.skipDropRate ?? 0);
   return net;

@@ -5,7 +5,7 @@ import { derivePcDarts } from './derive.js';
 import { MixedOp } from './mixed-op.js';
 import type { Stride } from './operations.js';
 import { PRIMITIVES } from './primitives.js';
-import { SearchNetwork } from './supernet.js';
+import { type CellShapeOptions, cellShape, SearchNetwork } from './supernet.js';
 
 /**
  * view (N, g, C/g, H, W) → transpose(1, 2) → flatten: output channel c'·g + gi is input
@@ -43,30 +43,30 @@ export class PartialMixedOp extends MixedOp {
   }
 }
 
-export interface PcDartsSupernetOptions {
+export interface PcDartsSupernetOptions extends CellShapeOptions {
   C?: number;
   numClasses?: number;
   layers?: number;
   inChannels?: number;
   /** Partial-channel divisor K (4 on CIFAR, 2 on ImageNet). */
   k?: number;
-  /** 'cifar' (default) or the ImageNet search stem of model_search_imagenet.py. */
-  stem?: 'cifar' | 'imagenet';
 }
 
 /** PC-DARTS supernet (CIFAR: K=4, 10 classes, C=16, 8 cells; 299,578 parameters). */
 export function createPcDartsSupernet(o: PcDartsSupernetOptions = {}): SearchNetwork {
   const k = o.k ?? (o.stem === 'imagenet' ? 2 : 4);
+  const steps = o.steps ?? 4;
   return new SearchNetwork({
     space: 'pc-darts',
     C: o.C ?? 16,
     numClasses: o.numClasses ?? (o.stem === 'imagenet' ? 1000 : 10),
     layers: o.layers ?? 8,
+    ...cellShape(o),
     inChannels: o.inChannels ?? 3,
     stem: o.stem ?? 'cifar',
     numOps: PRIMITIVES.length,
     edgeNormalization: true,
     makeEdge: (C, stride) => new PartialMixedOp(C, stride, k),
-    derive: (a) => derivePcDarts(a.normal, a.reduce, a.betasNormal ?? [], a.betasReduce ?? []),
+    derive: (a) => derivePcDarts(a.normal, a.reduce, a.betasNormal ?? [], a.betasReduce ?? [], steps),
   });
 }

@@ -3,7 +3,7 @@
 // parameters are not module parameters: they live in `arch`, and forward() is functional in them.
 import * as t from '../torch/index.js';
 import { type ArchParams, type ArchValues, archList, archValues, initArchTensor, loadArchValues } from './arch.js';
-import type { Genotype } from './genotype.js';
+import { type Genotype, makeGenotype } from './genotype.js';
 import { deriveDarts } from './derive.js';
 import { type Edge, MixedOp } from './mixed-op.js';
 import { ModuleList } from './module-list.js';
@@ -57,13 +57,19 @@ export class SearchNetwork extends t.nn.Module {
 
   constructor(c: SearchNetworkConfig) {
     super();
+    const steps = c.steps ?? 4;
+    const multiplier = c.multiplier ?? steps;
+    if (!(Number.isInteger(multiplier) && multiplier >= 1 && multiplier <= steps))
+      throw new RangeError(
+        `SearchNetwork: multiplier ${multiplier} must be 1..steps (${steps}): the cell output concatenates its last nodes`,
+      );
     const cfg = {
       space: c.space,
       C: c.C,
       numClasses: c.numClasses,
       layers: c.layers,
-      steps: c.steps ?? 4,
-      multiplier: c.multiplier ?? 4,
+      steps,
+      multiplier,
       stemMultiplier: c.stemMultiplier ?? 3,
       inChannels: c.inChannels ?? 3,
       stem: c.stem ?? 'cifar',
@@ -169,9 +175,10 @@ export class SearchNetwork extends t.nn.Module {
     });
   }
 
-  /** The genotype this space's rule derives from the current architecture values. */
+  /** The genotype this space's rule derives from the current architecture values (its concat: the last `multiplier` nodes). */
   genotype(arch: ArchParams = this.arch): Genotype {
-    return this.#derive(archValues(arch));
+    const { steps, multiplier } = this.config;
+    return withConcat(this.#derive(archValues(arch)), steps, multiplier);
   }
 
   /** Copies values into the live architecture tensors (shapes must match). */
@@ -190,31 +197,59 @@ export class SearchNetwork extends t.nn.Module {
   }
 }
 
+/** `g` with the concat of a cell of `steps` nodes whose output is its last `multiplier` (reference: range(2+steps-multiplier, steps+2)). */
+export function withConcat(g: Genotype, steps: number, multiplier: number): Genotype {
+  if (multiplier === steps) return g;
+  const concat = Array.from({ length: multiplier }, (_, i) => 2 + steps - multiplier + i);
+  return makeGenotype(g.normal, g.reduce, concat, concat);
+}
+
 /** Cells L/3 and 2L/3 (integer division) are reduction cells. */
 export function isReductionCell(i: number, layers: number): boolean {
   return i === Math.floor(layers / 3) || i === Math.floor((2 * layers) / 3);
 }
 
-export interface DartsSupernetOptions {
+/** The cell shape and stem every search space takes (reference model_search.py's steps, multiplier, stem_multiplier). */
+export interface CellShapeOptions {
+  /** Intermediate nodes per cell (4). */
+  steps?: number;
+  /** Nodes concatenated into the cell output: the last `multiplier` of them (default: all `steps`). */
+  multiplier?: number;
+  /** Stem channels = stemMultiplier * C (3). */
+  stemMultiplier?: number;
+  /** 'cifar' (default) or the ImageNet search stem of PC-DARTS's model_search_imagenet.py (three stride-2 convs). */
+  stem?: 'cifar' | 'imagenet';
+}
+
+/** The cell-shape and stem fields of a SearchNetworkConfig (only those given). */
+export function cellShape(o: CellShapeOptions): CellShapeOptions {
+  return {
+    ...(o.steps !== undefined && { steps: o.steps }),
+    ...(o.multiplier !== undefined && { multiplier: o.multiplier }),
+    ...(o.stemMultiplier !== undefined && { stemMultiplier: o.stemMultiplier }),
+    ...(o.stem !== undefined && { stem: o.stem }),
+  };
+}
+
+export interface DartsSupernetOptions extends CellShapeOptions {
   C?: number;
   numClasses?: number;
   layers?: number;
   inChannels?: number;
-  steps?: number;
 }
 
 /** DARTS (quark0/darts model_search.py): C=16, 8 cells, 10 classes by default. */
 export function createDartsSupernet(o: DartsSupernetOptions = {}): SearchNetwork {
+  const steps = o.steps ?? 4;
   return new SearchNetwork({
     space: 'darts',
     C: o.C ?? 16,
     numClasses: o.numClasses ?? 10,
     layers: o.layers ?? 8,
-    steps: o.steps ?? 4,
-    multiplier: o.steps ?? 4, // every intermediate node is concatenated into the cell output
+    ...cellShape(o),
     inChannels: o.inChannels ?? 3,
     numOps: PRIMITIVES.length,
     makeEdge: (C, stride) => new MixedOp(C, stride),
-    derive: (a) => deriveDarts(a.normal, a.reduce),
+    derive: (a) => deriveDarts(a.normal, a.reduce, steps),
   });
 }

@@ -148,24 +148,43 @@ function restoreRetraining(s: Retraining, ck: LoadedCheckpoint): void {
   }
 }
 
-/** Saves the state from which the run continues at (nextEpoch, stepInEpoch). */
+/**
+ * Saves the state from which the run continues at (nextEpoch, stepInEpoch). A NaN or Inf in a
+ * weight or buffer stops the run (NonFiniteError naming the last good checkpoint), nothing saved.
+ */
 function save(s: Retraining, nextEpoch = s.epoch, stepInEpoch = s.inEpoch): void {
   const extra: TrainExtra = { sums: s.sums, genotype: s.genotype };
-  saveCheckpoint(s.run.path('checkpoint'), {
-    tensors: namespaced('model', s.model.stateDict()),
-    optimizers: { weights: s.opt.stateDict() },
-    meta: {
-      kind: 'train',
-      config: s.c,
-      epoch: nextEpoch,
-      stepInEpoch,
-      step: s.step,
-      ...captureRng(),
-      dataIterators: { train: s.stream.state() },
-      extra: extra as unknown as Record<string, unknown>,
-    },
-  });
+  const path = s.run.path('checkpoint');
+  try {
+    saveCheckpoint(path, {
+      tensors: namespaced('model', s.model.stateDict()),
+      optimizers: { weights: s.opt.stateDict() },
+      meta: {
+        kind: 'train',
+        config: s.c,
+        epoch: nextEpoch,
+        stepInEpoch,
+        step: s.step,
+        ...captureRng(),
+        dataIterators: { train: s.stream.state() },
+        extra: extra as unknown as Record<string, unknown>,
+        records: s.run.records,
+      },
+    });
+  } catch (e) {
+    if (e instanceof t.NonFiniteError) nonFinite(s, `${e.what} after epoch ${s.epoch + 1} step ${s.step}`);
+    throw e;
+  }
   s.savedStep = s.step;
+}
+
+/** Stops the run on a NaN or infinite value: a `nan` event, run.json failed, NonFiniteError naming the last good checkpoint. */
+function nonFinite(s: Retraining, what: string): never {
+  const path = s.run.path('checkpoint');
+  const kept = s.savedStep >= 0 ? `the last good checkpoint is ${path} (step ${s.savedStep})` : 'no checkpoint was written yet';
+  const err = new t.NonFiniteError(`${what} (lr ${s.lr.toPrecision(3)}); stopped, ${kept}`, s.savedStep >= 0 ? path : null);
+  stop(s, 'nan', err.message, 'failed');
+  throw err;
 }
 
 /** Ends the run with `status`, an event record and the error on run.json. */
@@ -189,14 +208,7 @@ function retrainStep(s: Retraining, b: Batch): void {
     const what = !Number.isFinite(r.loss)
       ? `loss is ${Number.isNaN(r.loss) ? 'NaN' : 'infinite'}`
       : 'gradient norm is not finite';
-    const path = s.run.path('checkpoint');
-    const kept = s.savedStep >= 0 ? `the last good checkpoint is ${path} (step ${s.savedStep})` : 'no checkpoint was written yet';
-    const err = new t.NonFiniteError(
-      `${what} at epoch ${s.epoch + 1} step ${s.step + 1} (lr ${s.lr.toPrecision(3)}); stopped, ${kept}`,
-      s.savedStep >= 0 ? path : null,
-    );
-    stop(s, 'nan', err.message, 'failed');
-    throw err;
+    nonFinite(s, `${what} at epoch ${s.epoch + 1} step ${s.step + 1}`);
   }
   const n = b.index.length;
   for (const sum of [s.sums.epoch, s.sums.window]) {
@@ -290,6 +302,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
       message: `${params} parameters`,
       time: run.elapsed(),
     });
+    if (!o.resume) save(s); // a resumable state from the first step on (a run without one never trained)
     for (; s.epoch < c.epochs; s.epoch++) await retrainEpoch(s, o);
     if (o.signal?.aborted) interrupt(s);
     return await testTrained(s, o.data);

@@ -3,6 +3,7 @@ import type { RetrainConfig } from '../config/schema.js';
 import { DataConfigError } from '../data/errors.js';
 import type { DatasetMeta } from '../data/source.js';
 import { NetworkCIFAR, NetworkImageNet } from '../nas/eval-network.js';
+import { isReductionCell } from '../nas/supernet.js';
 import type { Genotype } from '../nas/genotype.js';
 import * as t from '../torch/index.js';
 
@@ -26,6 +27,28 @@ export function buildEvalNetwork(
   if (c.channels % 2 !== 0)
     throw new DataConfigError('channels', `NetworkCIFAR needs an even C (it doubles at reductions), got ${c.channels}`);
   return new NetworkCIFAR(cfg);
+}
+
+/**
+ * A lower bound of the bytes one example's activations take in the evaluation network's forward
+ * pass: each cell's preprocessed inputs, one output per gene and the cell output (CIFAR layout;
+ * ImageNet's stem divides the image by 8 first). Intermediates inside ops are left out.
+ */
+export function evalNetworkFloorBytes(c: Pick<RetrainConfig, 'layers' | 'channels'>, g: Genotype, meta: DatasetMeta): number {
+  const [cin, h0, w0] = meta.shape;
+  const down = meta.name === 'imagenet' ? 8 : 1;
+  let [h, w, ch] = [Math.ceil(h0 / down), Math.ceil(w0 / down), c.channels];
+  let floats = cin * h0 * w0 + 3 * c.channels * h * w;
+  for (let i = 0; i < c.layers; i++) {
+    const red = isReductionCell(i, c.layers);
+    if (red) ch *= 2;
+    const [ho, wo] = red ? [Math.ceil(h / 2), Math.ceil(w / 2)] : [h, w];
+    const genes = red ? g.reduce.length : g.normal.length;
+    const concat = red ? g.reduceConcat.length : g.normalConcat.length;
+    floats += 2 * ch * h * w + (genes + concat) * ch * ho * wo;
+    [h, w] = [ho, wo];
+  }
+  return floats * 4;
 }
 
 export interface TrainStepResult {

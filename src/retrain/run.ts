@@ -8,14 +8,15 @@ import type { SplitIndices } from '../data/splits.js';
 import { type Genotype, GenotypeFile, parseGenotype, toGenotypeFile } from '../nas/genotype.js';
 import { CheckpointError, disposeCheckpoint, type LoadedCheckpoint, loadCheckpoint, ungroup } from '../runs/checkpoint.js';
 import { checkDevice } from '../runs/device.js';
+import { checkBatchFitsMemory, checkBatchFitsSplits } from '../runs/memory.js';
 import { RunDirError } from '../runs/errors.js';
 import { readJson } from '../runs/files.js';
-import { isRunDir, RunDir, readSplits } from '../runs/run-dir.js';
+import { checkRunDirFree, isRunDir, RunDir, readSplits } from '../runs/run-dir.js';
 import { RUN_FILES, RunResult, RunSummary } from '../runs/types.js';
 import * as t from '../torch/index.js';
 import { type EvalResult, evaluate } from './evaluate.js';
 import type { RetrainResult } from './loop.js';
-import { buildEvalNetwork } from './network.js';
+import { buildEvalNetwork, evalNetworkFloorBytes } from './network.js';
 
 /**
  * The data of an `lbt train` config: D_tr and D_val (null sizes: the two halves of the labelled
@@ -46,16 +47,21 @@ export interface CreateTrainRunOptions {
   command?: string[];
   /** The search run the genotype came from (run.json's searchRun). */
   searchRun?: string;
+  /** Take the run directory's lock even when another host holds it. */
+  breakLock?: boolean;
 }
 
 /** Starts a train run: the data are loaded first (a missing dataset leaves nothing behind), then the directory. */
 export async function createTrainRun(config: TrainConfig, o: CreateTrainRunOptions): Promise<TrainRun> {
   checkDevice(config.device);
+  if (!o.breakLock) checkRunDirFree(o.dir); // before the data load: a busy directory is refused at once
   const data = await loadTrainData(config);
+  checkTrainFits(config, o.genotype, data);
   const run = RunDir.create(o.dir, {
     kind: 'train',
     config,
     force: o.force ?? false,
+    ...(o.breakLock && { breakLock: true }),
     device: config.device,
     ...(o.preset && { preset: o.preset }),
     ...(o.command && { command: o.command }),
@@ -64,6 +70,13 @@ export async function createTrainRun(config: TrainConfig, o: CreateTrainRunOptio
   run.writeGenotype(toGenotypeFile(o.genotype, o.genotypeName));
   run.writeSplits(data.splits);
   return { run, config, genotype: o.genotype, data };
+}
+
+/** Refuses a batch size larger than D_tr ∪ D_val, or one whose activations cannot fit in memory. */
+function checkTrainFits(config: TrainConfig, g: Genotype, data: SplitData): void {
+  checkBatchFitsSplits(config.batchSize, [['D_tr + D_val', data.train.indices.length + data.valid.indices.length]]);
+  const perExample = evalNetworkFloorBytes(config, g, data.meta);
+  checkBatchFitsMemory('batchSize', config.batchSize, perExample, 'the evaluation network', config.device, 'channels or layers');
 }
 
 /** The genotype a train run trains: from its checkpoint, else its genotype.json. */
@@ -89,24 +102,48 @@ function checkpointOf(dir: string): LoadedCheckpoint {
 /** A train run's config.json, validated (a search run's retrain/ directory holds one too). */
 function readTrainConfig(dir: string): TrainConfig {
   if (!isRunDir(dir)) throw new RunDirError(dir, 'not a run directory (no run.json)');
+  const kind = readJson(join(dir, RUN_FILES.summary), RunSummary, 'run summary').kind;
+  if (kind !== 'train')
+    throw new RunDirError(dir, `is a ${kind} run, not one of \`lbt train\` (a search's retrain is its retrain/ directory)`);
   return readJson(join(dir, RUN_FILES.config), TrainConfig, '`lbt train` config');
 }
 
-/** Reopens a train run at its last checkpoint, with its own config, genotype and splits. */
-export async function resumeTrainRun(dir: string): Promise<TrainRun> {
+export interface ResumeTrainOptions {
+  /** Take the run's lock even when another host holds it (a writer known to be lost). */
+  breakLock?: boolean;
+  command?: string[];
+}
+
+/**
+ * Reopens a train run at its last checkpoint, with its own config, genotype and splits; a run killed
+ * before its first checkpoint starts again from the beginning. Its lock is taken first.
+ */
+export async function resumeTrainRun(dir: string, o: ResumeTrainOptions = {}): Promise<TrainRun> {
   dir = resolve(dir);
   if (completedResult(dir))
     throw new RunDirError(dir, 'the run has completed: nothing to resume (`lbt test --run` evaluates it again)');
-  const config = readTrainConfig(dir);
-  checkDevice(config.device);
-  const data = await loadTrainData(config, readSplits(dir));
-  const checkpoint = checkpointOf(dir);
+  const lock = RunDir.lock(dir, o);
   try {
-    const genotype = runGenotype(dir, checkpoint);
-    const run = RunDir.resume(dir, checkpoint.meta.step);
-    return { run, config, genotype, data, checkpoint };
+    const config = readTrainConfig(dir);
+    checkDevice(config.device);
+    const started = existsSync(join(dir, RUN_FILES.checkpoint));
+    const saved = started || existsSync(join(dir, RUN_FILES.splits)) ? readSplits(dir) : undefined;
+    const data = await loadTrainData(config, saved);
+    const checkpoint = started ? checkpointOf(dir) : null;
+    try {
+      const genotype = runGenotype(dir, checkpoint);
+      const m = checkpoint?.meta;
+      const run = RunDir.resume(dir, m ? { step: m.step, ...(m.records !== undefined && { records: m.records }) } : null, {
+        lock,
+      });
+      if (!saved) run.writeSplits(data.splits);
+      return { run, config, genotype, data, ...(checkpoint && { checkpoint }) };
+    } catch (e) {
+      if (checkpoint) disposeCheckpoint(checkpoint);
+      throw e;
+    }
   } catch (e) {
-    disposeCheckpoint(checkpoint);
+    lock.release();
     throw e;
   }
 }

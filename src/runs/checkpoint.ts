@@ -1,16 +1,22 @@
 // Checkpoints: named tensors (weights, architecture parameters, optimizer buffers) in one
 // safetensors file, with the JSON metadata that makes it resumable in its header, and a SHA-256
-// of the tensor data so that a corrupt file is refused rather than half-loaded.
-// Written atomically (atomic.ts); the previous checkpoint can be kept as checkpoint.prev.
+// over the whole of it (the metadata as stored, and every tensor's name, dtype, shape and bytes),
+// so that a corrupt or edited file is refused rather than half-loaded or resumed into another run.
+// Written atomically (files.ts), and only when every tensor is finite: a NaN or Inf in a weight,
+// buffer or optimizer state stops the run with the last good checkpoint kept. The previous
+// checkpoint can be kept as checkpoint.prev.
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as t from '../torch/index.js';
 import type { OptimizerState } from '../torch/optim/optimizer.js';
-import { tempPathFor, writeFileAtomic } from './files.js';
+import { RunDirError } from './errors.js';
+import { osErrorText, readRunFile, tempPathFor, writeFileAtomic } from './files.js';
 
-export const CHECKPOINT_FORMAT = 1 as const;
+/** 2: the checksum covers the metadata (header key lbt.sha256). 1 (read only): tensors only. */
+export const CHECKPOINT_FORMAT = 2 as const;
 const META_KEY = 'lbt';
+const SHA_KEY = 'lbt.sha256';
 const OPTIM_PREFIX = 'optim/';
 
 /** A checkpoint that cannot be read: names the file and what is wrong with it. */
@@ -44,6 +50,8 @@ export interface CheckpointMeta {
   dataIterators?: unknown;
   /** Anything else the loop needs to continue (P-DARTS ops still on, best accuracy...). */
   extra?: Record<string, unknown>;
+  /** Records in the run's metrics.jsonl when it was written (a resume keeps exactly those). */
+  records?: number;
 }
 
 /** The optimizer's scalars as stored in the header; its tensors live under optim/<name>/<key>. */
@@ -56,11 +64,11 @@ interface StoredOptimizer {
 }
 
 interface StoredMeta extends CheckpointMeta {
-  format: typeof CHECKPOINT_FORMAT;
+  format: 1 | typeof CHECKPOINT_FORMAT;
   savedAt: string;
   optimizers: Record<string, StoredOptimizer>;
-  /** SHA-256 over the tensors' names, dtypes, shapes and bytes, in name order. */
-  sha256: string;
+  /** Format 1 only: SHA-256 of the tensors (format 2 keeps the checksum of everything under SHA_KEY). */
+  sha256?: string;
 }
 
 export interface Checkpoint {
@@ -107,15 +115,32 @@ export function ungroup(prefix: string, all: ReadonlyMap<string, t.Tensor>): Map
   return new Map([...all].filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v]));
 }
 
-function digest(named: ReadonlyMap<string, t.Tensor>): string {
-  const h = createHash('sha256');
+/** Feeds the tensors' names, dtypes, shapes and bytes, in name order, into `h`; returns the names of those not finite. */
+function hashTensors(h: ReturnType<typeof createHash>, named: ReadonlyMap<string, t.Tensor>): string[] {
+  const bad: string[] = [];
   for (const name of [...named.keys()].sort()) {
     const x = named.get(name)!;
     const d = x.data();
+    if ((d instanceof Float32Array || d instanceof Float64Array) && !d.every(Number.isFinite)) bad.push(name);
     h.update(`${name}\0${x.dtype}\0${x.shape.join(',')}\0`);
     h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
   }
-  return h.digest('hex');
+  return bad;
+}
+
+/** SHA-256 of a format-2 checkpoint: its metadata text as stored, then its tensors. */
+function digest(metaText: string, named: ReadonlyMap<string, t.Tensor>): { sha: string; nonFinite: string[] } {
+  const h = createHash('sha256');
+  h.update(`${metaText}\0`);
+  const nonFinite = hashTensors(h, named);
+  return { sha: h.digest('hex'), nonFinite };
+}
+
+/** SHA-256 of a format-1 checkpoint: its tensors only. */
+function digestV1(named: ReadonlyMap<string, t.Tensor>): { sha: string; nonFinite: string[] } {
+  const h = createHash('sha256');
+  const nonFinite = hashTensors(h, named);
+  return { sha: h.digest('hex'), nonFinite };
 }
 
 /** The path where the previous checkpoint is kept: checkpoint.safetensors → checkpoint.prev.safetensors. */
@@ -134,7 +159,8 @@ export interface SaveOptions {
 
 /**
  * Writes a checkpoint atomically: the new file is complete and fsynced before it replaces `path`,
- * so a crash at any point leaves the previous checkpoint (or none), never a partial one.
+ * so a crash at any point leaves the previous checkpoint (or none), never a partial one. Throws
+ * NonFiniteError (naming the tensors, `path` untouched) when a tensor holds NaN or Inf.
  */
 export function saveCheckpoint(path: string, c: Checkpoint, o: SaveOptions = {}): void {
   const all = new Map(c.tensors);
@@ -150,14 +176,14 @@ export function saveCheckpoint(path: string, c: Checkpoint, o: SaveOptions = {})
     }
     optimizers[role] = { kind: s.kind, step: s.step, lr: s.lr, ...(s.counts && { counts: [...s.counts] }), tensors: names };
   }
-  const meta: StoredMeta = {
-    ...c.meta,
-    format: CHECKPOINT_FORMAT,
-    savedAt: new Date().toISOString(),
-    optimizers,
-    sha256: digest(all),
-  };
-  const bytes = t.encodeSafetensors(all, { [META_KEY]: JSON.stringify(meta) });
+  const meta: StoredMeta = { ...c.meta, format: CHECKPOINT_FORMAT, savedAt: new Date().toISOString(), optimizers };
+  const metaText = JSON.stringify(meta);
+  const { sha, nonFinite } = digest(metaText, all);
+  if (nonFinite.length > 0) {
+    const more = nonFinite.length > 3 ? ` and ${nonFinite.length - 3} more` : '';
+    throw new t.NonFiniteError(`NaN or Inf in ${nonFinite.slice(0, 3).join(', ')}${more} (checkpoint not saved)`, path);
+  }
+  const bytes = t.encodeSafetensors(all, { [META_KEY]: metaText, [SHA_KEY]: sha });
   const prev = previousPath(path);
   writeFileAtomic(path, bytes, {
     beforeRename: () => {
@@ -171,15 +197,22 @@ export function saveCheckpoint(path: string, c: Checkpoint, o: SaveOptions = {})
   });
 }
 
-/** Reads and verifies a checkpoint. The caller owns (and disposes) the returned tensors. */
-export function loadCheckpoint(path: string): LoadedCheckpoint {
-  let buf: Uint8Array;
+/** The most a checkpoint file may be (a file beyond it is refused rather than read). */
+const MAX_CHECKPOINT_BYTES = 2 ** 40;
+
+function readCheckpointFile(path: string): Uint8Array {
   try {
     // a plain Uint8Array, not a Buffer: decodeSafetensors slices it, and Buffer#slice is a view on a shared pool
-    buf = new Uint8Array(readFileSync(path));
+    return new Uint8Array(readRunFile(path, 'checkpoint', MAX_CHECKPOINT_BYTES));
   } catch (e) {
-    throw new CheckpointError(path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const why = e instanceof RunDirError ? e.message.slice(e.path.length + 2) : osErrorText(e);
+    throw new CheckpointError(path, why.replace(/^cannot read the checkpoint: /, 'cannot read: '));
   }
+}
+
+/** Reads and verifies a checkpoint. The caller owns (and disposes) the returned tensors. */
+export function loadCheckpoint(path: string): LoadedCheckpoint {
+  const buf = readCheckpointFile(path);
   let decoded: t.Decoded;
   try {
     decoded = t.decodeSafetensors(buf, path);
@@ -192,16 +225,21 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
     const p = previousPath(path);
     throw new CheckpointError(path, existsSync(p) ? `${what}; the previous checkpoint is ${p}` : what);
   };
+  const metaText = decoded.metadata[META_KEY] ?? '';
   let meta: StoredMeta;
   try {
-    meta = JSON.parse(decoded.metadata[META_KEY] ?? '') as StoredMeta;
+    meta = JSON.parse(metaText) as StoredMeta;
+    if (typeof meta !== 'object' || meta === null) throw new Error();
   } catch {
     return fail('no lbt metadata in the header (not an lbt checkpoint?)');
   }
-  if (meta.format !== CHECKPOINT_FORMAT) return fail(`format ${meta.format} is not ${CHECKPOINT_FORMAT}`);
-  if (digest(all) !== meta.sha256) return fail('tensor data does not match its SHA-256 (corrupt)');
+  const v2 = meta.format === CHECKPOINT_FORMAT;
+  if (!v2 && meta.format !== 1) return fail(`format ${meta.format} is not ${CHECKPOINT_FORMAT}`);
+  const d = v2 ? digest(metaText, all) : digestV1(all);
+  if (d.sha !== (v2 ? decoded.metadata[SHA_KEY] : meta.sha256)) return fail('does not match its SHA-256 (corrupt or edited)');
+  if (d.nonFinite.length > 0) return fail(`holds NaN or Inf in ${d.nonFinite[0]}: a run cannot continue from it`);
   const optimizers: Record<string, OptimizerState> = {};
-  for (const [role, s] of Object.entries(meta.optimizers)) {
+  for (const [role, s] of Object.entries(meta.optimizers ?? {})) {
     const tensors = new Map<string, t.Tensor>();
     for (const k of s.tensors) {
       const n = `${OPTIM_PREFIX}${role}/${k}`;

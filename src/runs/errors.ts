@@ -27,3 +27,39 @@ export class RunInterrupted extends Error {
     this.name = 'RunInterrupted';
   }
 }
+
+/** What run.lock says about its owner (lock.ts's LockOwner, as far as an error needs it). */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+/**
+ * A run directory that another process writes (its run.lock is held): a second writer is refused,
+ * `--force` included. The queue tells "busy, try later" from a failure by this class.
+ */
+export class RunLockedError extends Error {
+  constructor(
+    readonly dir: string,
+    what: string,
+    readonly owner: LockHolder | null = null,
+  ) {
+    super(`${dir}: ${what}`);
+    this.name = 'RunLockedError';
+  }
+}
+
+/**
+ * A run whose sizes cannot work: a batch larger than a split, or activations that cannot fit in
+ * the memory there is. Checked before anything is allocated; says what fits.
+ */
+export class DoesNotFitError extends Error {
+  constructor(
+    readonly key: string,
+    what: string,
+  ) {
+    super(`${key} ${what}`);
+    this.name = 'DoesNotFitError';
+  }
+}

@@ -57,6 +57,18 @@ export class RunningMean {
     this.sum = 0;
     this.n = 0;
   }
+
+  /** The running sums, for a checkpoint (exact: JSON keeps every double). */
+  toJSON(): { sum: number; n: number } {
+    return { sum: this.sum, n: this.n };
+  }
+
+  /** Continues from toJSON()'s sums. */
+  restore(s: { sum: number; n: number }): this {
+    this.sum = s.sum;
+    this.n = s.n;
+    return this;
+  }
 }
 
 /** Exponential moving average for progress display (bias-corrected like Adam, so early values are not pulled to 0). */

@@ -1,22 +1,24 @@
 // Run directories: created once (never over a non-empty directory without `force`), appended to while
 // the run goes, reopened on resume, and read back by `lbt report`. Layout and records: run-types.ts.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SplitIndices } from '../data/splits.js';
-import type { z } from 'zod';
-import { GenotypeFile } from '../nas/genotype.js';
+import type { SplitIndices } from '../data/splits.js';
+import { z } from 'zod';
+import type { GenotypeFile } from '../nas/genotype.js';
 import { RunDirError } from './errors.js';
-import { readJson, writeFileAtomic, writeJson } from './files.js';
+import { asRunFileError, isTempFile, readJson, writeFileAtomic, writeJson } from './files.js';
+import { acquireRunLock, LOCK_FILE, lockHolder, type RunLock } from './lock.js';
+import { isRunDir, readMetrics } from './read.js';
 import {
   type ArchSnapshot,
   type MetricsRecord,
   RUN_FILES,
   RUN_FORMAT,
   type RunKind,
-  RunResult,
+  type RunResult,
   type RunStatus,
   RunSummary,
 } from './types.js';
@@ -50,7 +52,25 @@ export interface CreateRunOptions {
   deviceName?: string;
   command?: string[];
   searchRun?: string;
+  /** Take the run's lock even when another host holds it (a writer known to be lost). */
+  breakLock?: boolean;
 }
+
+/** Where a resumed run continues: the checkpoint's global step and, when it recorded it, the metrics records written by then. */
+export interface ResumeAt {
+  step: number;
+  records?: number;
+}
+
+export interface ResumeRunOptions {
+  /** The run's lock, taken by the caller before it read the checkpoint (else taken here). */
+  lock?: RunLock;
+  breakLock?: boolean;
+  command?: string[];
+}
+
+/** All a resume reads of a snapshot: the step it was taken at. */
+const SnapshotStep = z.looseObject({ step: z.number().int().nonnegative() });
 
 /** File name of an epoch's architecture snapshot. */
 export function snapshotName(epoch: number, stage?: number): string {
@@ -67,73 +87,76 @@ export class RunDir {
   private constructor(
     readonly dir: string,
     private summaryValue: RunSummary,
+    /** This process's lock on the directory (released by finish() and close()). */
+    readonly lock: RunLock,
+    /** Metrics records in metrics.jsonl (a checkpoint stores it, so that a resume keeps exactly those). */
+    private recordCount: number,
   ) {
     this.priorWall = summaryValue.wallSeconds;
   }
 
-  /** Creates `dir` (and parents) for a new run. Refuses a non-empty directory unless `force`. */
-  static create(dir: string, o: CreateRunOptions): RunDir {
+  /** Takes the lock of an existing run directory (before reading its checkpoint to resume it). */
+  static lock(dir: string, o: Omit<ResumeRunOptions, 'lock'> = {}): RunLock {
     dir = resolve(dir);
-    if (existsSync(dir)) {
-      const entries = readdirSync(dir);
-      if (entries.length > 0) {
-        if (!o.force) throw new RunDirError(dir, 'exists and is not empty (pass --force to replace it)');
-        if (!entries.includes(RUN_FILES.summary) && !entries.includes(RUN_FILES.config))
-          throw new RunDirError(
-            dir,
-            'is not a run directory (no run.json or config.json): refusing to delete it even with --force',
-          );
-        rmSync(dir, { recursive: true });
-      }
-    }
-    mkdirSync(join(dir, RUN_FILES.genotypes), { recursive: true });
-    const now = new Date().toISOString();
-    const summary: RunSummary = {
-      format: RUN_FORMAT,
-      kind: o.kind,
-      status: 'running',
-      ...(o.label !== undefined && { label: o.label }),
-      ...(o.preset !== undefined && { preset: o.preset }),
-      createdAt: now,
-      updatedAt: now,
-      wallSeconds: 0,
-      phaseSeconds: {},
-      sessions: 1,
-      device: o.device ?? 'cpu',
-      deviceName: o.deviceName ?? cpuName(),
-      gitRev: gitRevision(),
-      host: hostname(),
-      node: process.version,
-      ...(o.command !== undefined && { command: o.command }),
-      ...(o.searchRun !== undefined && { searchRun: o.searchRun }),
-    };
-    writeJson(join(dir, RUN_FILES.config), o.config);
-    const run = new RunDir(dir, summary);
-    run.writeSummary();
-    return run;
+    if (!isRunDir(dir)) throw new RunDirError(dir, 'not a run directory (no run.json)');
+    return acquireRunLock(dir, o);
   }
 
   /**
-   * Reopens a run to resume it from a checkpoint taken at global step `atStep`: metrics records and
-   * snapshots written after that step (by the interrupted session) are dropped, so that the resumed
-   * run's files equal those of an uninterrupted run.
+   * Creates `dir` (and parents) for a new run and takes its lock. Refuses a directory that another
+   * process writes (even with `force`), and a non-empty one unless `force` or it holds a run that
+   * never got its first checkpoint (killed while starting: it is started again).
    */
-  static resume(dir: string, atStep: number): RunDir {
+  static create(dir: string, o: CreateRunOptions): RunDir {
     dir = resolve(dir);
-    const summary = readJson(join(dir, RUN_FILES.summary), RunSummary, 'run summary');
-    if (summary.format !== RUN_FORMAT) throw new RunDirError(dir, `run format ${summary.format} is not ${RUN_FORMAT}`);
-    const metricsPath = join(dir, RUN_FILES.metrics);
-    const kept = readMetrics(metricsPath).filter((r) => r.step <= atStep);
-    writeFileAtomic(metricsPath, kept.map((r) => `${JSON.stringify(r)}\n`).join(''), { fsync: false });
-    const gdir = join(dir, RUN_FILES.genotypes);
-    for (const f of existsSync(gdir) ? readdirSync(gdir) : []) {
-      if (f.endsWith('.json') && readJson<ArchSnapshot>(join(gdir, f)).step > atStep) rmSync(join(gdir, f));
+    const made = makeDir(dir);
+    const lock = acquireRunLock(dir, { ...(o.breakLock && { breakLock: true }), ...(o.command && { command: o.command }) });
+    try {
+      clearForNewRun(dir, o.force ?? false);
+      mkdirSync(join(dir, RUN_FILES.genotypes), { recursive: true });
+      const run = new RunDir(dir, newSummary(o), lock, 0);
+      writeJson(join(dir, RUN_FILES.config), o.config);
+      run.writeSummary();
+      return run;
+    } catch (e) {
+      lock.release();
+      if (made) rmSync(dir, { recursive: true, force: true });
+      throw asRunFileError(e, dir, 'cannot create the run directory');
     }
-    const run = new RunDir(dir, { ...summary, status: 'running', sessions: summary.sessions + 1 });
-    delete run.summaryValue.error;
-    delete run.summaryValue.finishedAt;
-    run.writeSummary();
-    return run;
+  }
+
+  /**
+   * Reopens a run to continue it from a checkpoint (`at`), or from the start when it has none
+   * (null): metrics records and snapshots written after that checkpoint (by the interrupted
+   * session) are dropped, and temporary files of killed writers removed, so that the resumed run's
+   * files equal those of an uninterrupted run.
+   */
+  static resume(dir: string, at: ResumeAt | null, o: ResumeRunOptions = {}): RunDir {
+    dir = resolve(dir);
+    const lock = o.lock ?? RunDir.lock(dir, o);
+    try {
+      const summary = readJson(join(dir, RUN_FILES.summary), RunSummary, 'run summary');
+      if (summary.format !== RUN_FORMAT) throw new RunDirError(dir, `run format ${summary.format} is not ${RUN_FORMAT}`);
+      removeTempFiles(dir);
+      const metricsPath = join(dir, RUN_FILES.metrics);
+      const all = readMetrics(metricsPath);
+      const kept =
+        at === null ? [] : at.records !== undefined ? firstRecords(all, at.records) : all.filter((r) => r.step <= at.step);
+      writeFileAtomic(metricsPath, kept.map((r) => `${JSON.stringify(r)}\n`).join(''), { fsync: false });
+      const gdir = join(dir, RUN_FILES.genotypes);
+      for (const f of existsSync(gdir) ? readdirSync(gdir) : []) {
+        const p = join(gdir, f);
+        if (f.endsWith('.json') && (at === null || readJson(p, SnapshotStep, 'architecture snapshot').step > at.step)) rmSync(p);
+      }
+      const run = new RunDir(dir, { ...summary, status: 'running', sessions: summary.sessions + 1 }, lock, countRecords(kept));
+      delete run.summaryValue.error;
+      delete run.summaryValue.finishedAt;
+      run.writeSummary();
+      return run;
+    } catch (e) {
+      if (!o.lock) lock.release();
+      throw e;
+    }
   }
 
   path(file: keyof typeof RUN_FILES): string {
@@ -153,10 +176,24 @@ export class RunDir {
     writeJson(this.path('splits'), splits);
   }
 
+  /**
+   * Metrics records written so far over all sessions, `resume` events not counted (so that the
+   * checkpoints of a resumed run equal an uninterrupted run's); a checkpoint stores it.
+   */
+  get records(): number {
+    return this.recordCount;
+  }
+
   /** Appends one record to metrics.jsonl (one write call per line). Epoch and event records update run.json. */
   log(record: MetricsRecord): void {
-    if (this.fd === null) this.fd = openSync(this.path('metrics'), 'a');
-    writeSync(this.fd, `${JSON.stringify(record)}\n`);
+    const path = this.path('metrics');
+    try {
+      if (this.fd === null) this.fd = openSync(path, 'a');
+      writeSync(this.fd, `${JSON.stringify(record)}\n`);
+    } catch (e) {
+      throw asRunFileError(e, path, 'cannot write');
+    }
+    this.recordCount += countRecords([record]);
     if (record.kind !== 'step') this.writeSummary();
   }
 
@@ -191,75 +228,149 @@ export class RunDir {
     writeJson(this.path('summary'), this.summaryValue);
   }
 
-  /** Marks the run finished (completed, failed or interrupted) and closes metrics.jsonl. */
+  /**
+   * Marks the run finished (completed, failed or interrupted), closes metrics.jsonl and releases the
+   * lock. A failed or interrupted run is marked as far as the disk allows: the error that stopped
+   * it (a full disk, say) is what the caller reports, not a second one from writing run.json.
+   */
   finish(status: Exclude<RunStatus, 'running'>, error?: string): void {
     this.summaryValue.status = status;
     this.summaryValue.finishedAt = new Date().toISOString();
     if (error !== undefined) this.summaryValue.error = error;
-    this.writeSummary();
-    this.close();
+    try {
+      this.writeSummary();
+    } catch (e) {
+      if (status === 'completed') throw e;
+    } finally {
+      this.close();
+    }
   }
 
+  /** Closes metrics.jsonl and releases the lock (the run is not marked finished: see finish()). */
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    this.lock.release();
   }
 }
 
-/** A run directory's splits.json, validated; a missing or bad file is a RunDirError naming it. */
-export function readSplits(dir: string): SplitIndices {
-  return readJson(join(dir, RUN_FILES.splits), SplitIndices, "run's splits");
+function newSummary(o: CreateRunOptions): RunSummary {
+  const now = new Date().toISOString();
+  return {
+    format: RUN_FORMAT,
+    kind: o.kind,
+    status: 'running',
+    ...(o.label !== undefined && { label: o.label }),
+    ...(o.preset !== undefined && { preset: o.preset }),
+    createdAt: now,
+    updatedAt: now,
+    wallSeconds: 0,
+    phaseSeconds: {},
+    sessions: 1,
+    device: o.device ?? 'cpu',
+    deviceName: o.deviceName ?? cpuName(),
+    gitRev: gitRevision(),
+    host: hostname(),
+    node: process.version,
+    ...(o.command !== undefined && { command: o.command }),
+    ...(o.searchRun !== undefined && { searchRun: o.searchRun }),
+  };
 }
 
-/** Reads metrics.jsonl. A torn last line (a killed writer) is skipped; any other bad line is an error naming file:line. */
-export function readMetrics(path: string): MetricsRecord[] {
-  if (!existsSync(path)) return [];
-  const lines = readFileSync(path, 'utf8').split('\n');
+/** mkdir -p; true when it made `dir`. A file in the way, or no permission, is one line. */
+function makeDir(dir: string): boolean {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new RunDirError(dir, 'is a file, not a directory: give another --out');
+    return false;
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw asRunFileError(e, dir, 'cannot create the run directory');
+  }
+  return true;
+}
+
+/** What a killed writer may leave that is not part of the run: the lock, temporary files, an empty genotypes/. */
+function isLeftover(dir: string, name: string): boolean {
+  if (name === LOCK_FILE || isTempFile(name)) return true;
+  const p = join(dir, name);
+  return name === RUN_FILES.genotypes && statSync(p).isDirectory() && readdirSync(p).length === 0;
+}
+
+/** A run that never got its first checkpoint (nor a result) and did not complete: nothing in it is worth keeping. */
+function neverStarted(dir: string, entries: readonly string[]): boolean {
+  const has = (f: string) => entries.includes(f);
+  const status = has(RUN_FILES.summary) ? readJson(join(dir, RUN_FILES.summary), RunSummary, 'run summary').status : null;
+  return (
+    (has(RUN_FILES.summary) || has(RUN_FILES.config)) &&
+    status !== 'completed' &&
+    !has(RUN_FILES.checkpoint) &&
+    !has(RUN_FILES.checkpointPrev) &&
+    !has(RUN_FILES.result) &&
+    !existsSync(join(dir, 'retrain'))
+  );
+}
+
+/** Empties a directory for a new run (keeping the lock), or refuses: see RunDir.create. */
+function clearForNewRun(dir: string, force: boolean): void {
+  const entries = readdirSync(dir).filter((f) => !isLeftover(dir, f));
+  if (entries.length === 0) {
+    removeTempFiles(dir);
+    return;
+  }
+  const isRun = entries.includes(RUN_FILES.summary) || entries.includes(RUN_FILES.config);
+  if (!isRun)
+    throw new RunDirError(
+      dir,
+      force
+        ? 'is not a run directory (no run.json or config.json): refusing to delete it even with --force'
+        : 'exists and is not empty (pass --force to replace it)',
+    );
+  if (!force && !neverStarted(dir, entries)) throw new RunDirError(dir, 'exists and is not empty (pass --force to replace it)');
+  for (const f of readdirSync(dir)) if (f !== LOCK_FILE) rmSync(join(dir, f), { recursive: true, force: true });
+}
+
+const isResumeEvent = (r: MetricsRecord) => r.kind === 'event' && r.event === 'resume';
+
+/** Records as RunDir.records counts them (resume events left out). */
+function countRecords(rs: readonly MetricsRecord[]): number {
+  return rs.filter((r) => !isResumeEvent(r)).length;
+}
+
+/** The records up to the n-th counted one (with the resume events among them). */
+function firstRecords(rs: readonly MetricsRecord[], n: number): MetricsRecord[] {
+  let counted = 0;
   const out: MetricsRecord[] = [];
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    try {
-      out.push(JSON.parse(line) as MetricsRecord);
-    } catch {
-      if (i === lines.length - 1) return; // no newline after it: written partly when the process died
-      throw new RunDirError(`${path}:${i + 1}`, 'not a JSON record');
+  for (const r of rs) {
+    if (!isResumeEvent(r)) {
+      if (counted === n) break;
+      counted++;
     }
-  });
+    out.push(r);
+  }
   return out;
 }
 
-/** Everything `lbt report` and resume need from a run directory. */
-export interface RunData {
-  dir: string;
-  summary: RunSummary;
-  config: Record<string, unknown>;
-  metrics: MetricsRecord[];
-  snapshots: ArchSnapshot[];
-  genotype: GenotypeFile | null;
-  result: RunResult | null;
+/**
+ * Removes the temporary files of killed writers (a checkpoint being written, a record being
+ * replaced); not those of the lock, which another process may be linking into place right now.
+ */
+function removeTempFiles(dir: string): void {
+  for (const d of [dir, join(dir, RUN_FILES.genotypes)])
+    for (const f of existsSync(d) ? readdirSync(d) : [])
+      if (isTempFile(f) && !f.startsWith(`.${LOCK_FILE}.`)) rmSync(join(d, f), { force: true });
 }
 
-export function isRunDir(dir: string): boolean {
-  return existsSync(join(dir, RUN_FILES.summary));
-}
-
-/** Reads a run directory back. Optional files (genotype, result, snapshots) come back as null or []. */
-export function readRun(dir: string): RunData {
+/**
+ * Refuses, before a run loads its data and with nothing written, a run directory that is a file
+ * (RunDirError) or that a live process, or one of another host, holds (RunLockedError).
+ */
+export function checkRunDirFree(dir: string): void {
   dir = resolve(dir);
-  if (!isRunDir(dir)) throw new RunDirError(dir, 'not a run directory (no run.json)');
-  const opt = <T>(p: string, schema: z.ZodType<T>, what: string): T | null => (existsSync(p) ? readJson(p, schema, what) : null);
-  const gdir = join(dir, RUN_FILES.genotypes);
-  const snapshots = (existsSync(gdir) ? readdirSync(gdir) : [])
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => readJson<ArchSnapshot>(join(gdir, f)))
-    .sort((a, b) => (a.stage ?? 0) - (b.stage ?? 0) || a.epoch - b.epoch);
-  return {
-    dir,
-    summary: readJson(join(dir, RUN_FILES.summary), RunSummary, 'run summary'),
-    config: readJson<Record<string, unknown>>(join(dir, RUN_FILES.config)),
-    metrics: readMetrics(join(dir, RUN_FILES.metrics)),
-    snapshots,
-    genotype: opt(join(dir, RUN_FILES.genotype), GenotypeFile, 'genotype'),
-    result: opt(join(dir, RUN_FILES.result), RunResult, 'result'),
-  };
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new RunDirError(dir, 'is a file, not a directory: give another --out');
+  if (lockHolder(dir)) acquireRunLock(dir).release(); // throws the one-line RunLockedError naming the owner
 }
+
+export { isRunDir, type RunData, readMetrics, readRun, readSplits } from './read.js';

@@ -138,6 +138,46 @@ export interface ArchSnapshot {
   betas?: { normal: readonly number[]; reduce: readonly number[] };
 }
 
+// What lbt reads back from metrics.jsonl and genotypes/*.json, checked so that a file of another
+// shape is one line naming it (numbers may be null: JSON writes NaN as null). Unknown keys are kept.
+const num = z.number().nullable();
+const LossAccSchema = z.looseObject({ loss: num, acc: num });
+const ModelMetricsSchema = z.looseObject({ train: LossAccSchema.optional(), val: LossAccSchema.optional() });
+const trainingFields = {
+  epoch: z.number().int().nonnegative(),
+  step: z.number().int().nonnegative(),
+  stage: z.number().int().nonnegative().optional(),
+  lr: num,
+  teacher: ModelMetricsSchema,
+  student: ModelMetricsSchema.optional(),
+  agreement: num.optional(),
+  pseudoAcc: num.optional(),
+  time: num,
+};
+export const MetricsRecordSchema = z.discriminatedUnion('kind', [
+  z.looseObject({ kind: z.literal('step'), ...trainingFields }),
+  z.looseObject({
+    kind: z.literal('epoch'),
+    ...trainingFields,
+    alphaEntropy: z.looseObject({ normal: num, reduce: num }).optional(),
+    skipConnects: z.number().int().nonnegative().optional(),
+    seconds: num,
+  }),
+  z.looseObject({ kind: z.literal('event'), step: z.number().int().nonnegative(), event: z.string(), time: num }),
+]);
+
+const matrix = z.array(z.array(num));
+export const ArchSnapshotSchema = z.looseObject({
+  epoch: z.number().int().nonnegative(),
+  stage: z.number().int().nonnegative().optional(),
+  step: z.number().int().nonnegative(),
+  genotype: GenotypeFile,
+  ops: z.array(z.string()),
+  edgeOps: z.looseObject({ normal: z.array(z.array(z.string())), reduce: z.array(z.array(z.string())) }).optional(),
+  weights: z.looseObject({ normal: matrix, reduce: matrix }),
+  betas: z.looseObject({ normal: z.array(num), reduce: z.array(num) }).optional(),
+});
+
 /** result.json of a trained network (`lbt train`, or the retrain after a search). */
 export const RunResult = z.object({
   /** Top-1 test error in percent. */

@@ -29,7 +29,9 @@ export function beginEpoch(s: Searching): EpochTotals {
     teacher.supernet.setSkipDropRate(skipDropRate(cfg.pdarts.dropout[pos.stage]!, pos.epoch, cfg.epochs, cfg.archWarmupEpochs));
   teacher.supernet.train();
   student?.model.train();
-  return new EpochTotals(lr);
+  // a checkpoint taken mid-epoch carries the epoch's running totals: the epoch record covers all its steps
+  if (!(s.totals && pos.stepInEpoch > 0)) s.totals = new EpochTotals(lr);
+  return s.totals;
 }
 
 /** A step record every cfg.logEvery steps (the last step's numbers). */
@@ -105,6 +107,9 @@ function epochRecord(s: Searching, totals: EpochTotals, val: LossAcc[], snap: Ar
 /** The epoch's end: validation, snapshot, record, then the position moves on and a checkpoint is written. */
 export async function endEpoch(s: Searching, totals: EpochTotals): Promise<void> {
   const val = await validate(s);
+  val.forEach((v, i) => {
+    if (!Number.isFinite(v.loss)) throw new t.NonFiniteError(`${i === 0 ? 'teacher' : 'student'} validation loss is ${v.loss}`);
+  });
   const av = archValues(s.teacher.supernet.arch);
   const snap = snapshot(s, av);
   s.run.writeSnapshot(snap);
@@ -112,5 +117,6 @@ export async function endEpoch(s: Searching, totals: EpochTotals): Promise<void>
   s.run.log(rec);
   s.progress.epoch(rec);
   s.pos = afterEpoch(s.pos);
+  s.totals = null;
   saveSearchCheckpoint(s);
 }

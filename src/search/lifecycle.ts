@@ -2,19 +2,21 @@
 //   open (a new run directory after its data have loaded, or an interrupted one at its checkpoint)
 //   → plan the progress → run the loop → write the genotype → retrain the found cell (when the
 //   config has a retrain section) → finish run.json (completed, interrupted or failed).
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { SearchConfig } from '../config/schema.js';
 import { loadData, type SplitData } from '../data/load.js';
 import { type Genotype, toGenotypeFile } from '../nas/genotype.js';
 import type { RetrainPlan, RetrainResult } from '../retrain/loop.js';
-import { disposeCheckpoint, type LoadedCheckpoint, loadCheckpoint } from '../runs/checkpoint.js';
+import { CheckpointError, disposeCheckpoint, type LoadedCheckpoint, loadCheckpoint } from '../runs/checkpoint.js';
 import { checkDevice } from '../runs/device.js';
-import { RunInterrupted } from '../runs/errors.js';
+import { RunDirError, RunInterrupted } from '../runs/errors.js';
 import { readJson } from '../runs/files.js';
 import type { Progress } from '../runs/progress.js';
-import { RunDir, readSplits } from '../runs/run-dir.js';
-import { RUN_FILES } from '../runs/types.js';
+import { checkRunDirFree, RunDir, readSplits } from '../runs/run-dir.js';
+import { RUN_FILES, RunSummary } from '../runs/types.js';
 import { checkRetrainData, type RetrainStart, retrainAfterSearch } from './after.js';
+import { checkSearchFits } from './fits.js';
 import { runSearch } from './loop.js';
 import { planSearch, type SearchPlan } from './plan.js';
 
@@ -33,6 +35,8 @@ export interface CreateSearchRunOptions {
   force?: boolean;
   preset?: string;
   command?: string[];
+  /** Take the run directory's lock even when another host holds it. */
+  breakLock?: boolean;
 }
 
 /** The data of a search config (a resumed run passes its saved splits). */
@@ -46,12 +50,15 @@ export function loadSearchData(cfg: SearchConfig, saved?: SplitData['splits']): 
  */
 export async function createSearchRun(config: SearchConfig, o: CreateSearchRunOptions): Promise<SearchRun> {
   checkDevice(config.device);
+  if (!o.breakLock) checkRunDirFree(o.dir); // before the data load: a busy directory is refused at once
   const data = await loadSearchData(config);
+  checkSearchFits(config, data);
   await checkRetrainData(config);
   const run = RunDir.create(o.dir, {
     kind: 'search',
     config,
     force: o.force ?? false,
+    ...(o.breakLock && { breakLock: true }),
     device: config.device,
     ...(o.preset && { preset: o.preset }),
     ...(o.command && { command: o.command }),
@@ -60,17 +67,47 @@ export async function createSearchRun(config: SearchConfig, o: CreateSearchRunOp
   return { run, config, data, checkpoint: null };
 }
 
-/** Reopens an interrupted search run at its last checkpoint, with its own config and splits. */
-export async function resumeSearchRun(dir: string): Promise<SearchRun> {
+export interface ResumeSearchOptions {
+  /** Take the run's lock even when another host holds it (a writer known to be lost). */
+  breakLock?: boolean;
+  command?: string[];
+}
+
+/**
+ * Reopens an interrupted search run at its last checkpoint, with its own config and splits; a run
+ * killed before its first checkpoint starts again from the beginning. The run's lock is taken
+ * first: a run that another process writes is refused before anything is read.
+ */
+export async function resumeSearchRun(dir: string, o: ResumeSearchOptions = {}): Promise<SearchRun> {
   dir = resolve(dir);
-  const config = readJson(`${dir}/${RUN_FILES.config}`, SearchConfig, 'search config');
-  checkDevice(config.device);
-  const data = await loadSearchData(config, readSplits(dir));
-  const checkpoint = loadCheckpoint(`${dir}/${RUN_FILES.checkpoint}`);
+  const lock = RunDir.lock(dir, o);
   try {
-    return { run: RunDir.resume(dir, checkpoint.meta.step), config, data, checkpoint };
+    const summary = readJson(join(dir, RUN_FILES.summary), RunSummary, 'run summary');
+    if (summary.kind !== 'search')
+      throw new RunDirError(dir, `is a ${summary.kind} run: continue it with lbt ${summary.kind} --resume`);
+    const config = readJson(join(dir, RUN_FILES.config), SearchConfig, 'search config');
+    checkDevice(config.device);
+    const ckPath = join(dir, RUN_FILES.checkpoint);
+    const started = existsSync(ckPath);
+    const saved = started || existsSync(join(dir, RUN_FILES.splits)) ? readSplits(dir) : undefined;
+    const data = await loadSearchData(config, saved);
+    const checkpoint = started ? loadCheckpoint(ckPath) : null;
+    try {
+      if (checkpoint && checkpoint.meta.kind !== 'search')
+        throw new CheckpointError(ckPath, `is a ${checkpoint.meta.kind} checkpoint, not one of a search`);
+      const at = checkpoint && {
+        step: checkpoint.meta.step,
+        ...(checkpoint.meta.records !== undefined && { records: checkpoint.meta.records }),
+      };
+      const run = RunDir.resume(dir, at, { lock });
+      if (!saved) run.writeSplits(data.splits);
+      return { run, config, data, checkpoint };
+    } catch (e) {
+      if (checkpoint) disposeCheckpoint(checkpoint);
+      throw e;
+    }
   } catch (e) {
-    disposeCheckpoint(checkpoint);
+    lock.release();
     throw e;
   }
 }

@@ -14,7 +14,7 @@ import type { RunDir } from '../runs/run-dir.js';
 import * as t from '../torch/index.js';
 import { beginEpoch, endEpoch, logStep } from './epoch.js';
 import { dataShape } from './models.js';
-import { afterStep, planSearch, START } from './plan.js';
+import { afterStep, planSearch, START, weightLr } from './plan.js';
 import { endStage, finishSearch } from './stage.js';
 import {
   closeSearch,
@@ -24,10 +24,11 @@ import {
   type Searching,
   StudentSide,
   saveSearchCheckpoint,
+  splitExtra,
   type Streams,
   TeacherSide,
 } from './state.js';
-import { type EpochTotals, nextBatches, searchStep } from './step.js';
+import { EpochTotals, nextBatches, searchStep } from './step.js';
 
 export interface SearchIO {
   run: RunDir;
@@ -62,15 +63,20 @@ function openSearch(cfg: SearchConfig, io: SearchIO): Searching {
   if (!resume) t.manualSeed(cfg.seed);
   const streams = openStreams(cfg, data);
   const pos = resume ? { stage: resume.meta.stage ?? 0, ...pickStep(resume) } : { ...START };
-  const extra: SearchExtra = resume ? (resume.meta.extra as SearchExtra) : { ops: initialOps(), stageGenotypes: [] };
+  const saved = resume ? splitExtra(resume) : null;
+  const extra: SearchExtra = saved?.extra ?? { ops: initialOps(cfg.supernet.steps), stageGenotypes: [] };
   const device = checkDevice(cfg.device);
   const shape = dataShape(data.meta);
   const student = cfg.lbt ? t.withDefaultDevice(device, () => new StudentSide(cfg, shape)) : null;
   const teacher = t.withDefaultDevice(device, () => new TeacherSide(cfg, shape, pos.stage, extra.ops));
   const plan = planSearch(cfg, data.train.indices.length);
-  const s: Searching = { cfg, plan, run, data, device, streams, teacher, student, extra, pos, progress, started: Date.now() };
+  const s: Searching = {
+    ...{ cfg, plan, run, data, device, streams, teacher, student, extra, pos, progress },
+    ...{ started: Date.now(), totals: null, savedStep: pos.step },
+  };
   if (resume) {
     restoreSearch(s, resume);
+    if (saved?.totals) s.totals = new EpochTotals(weightLr(cfg, pos.epoch), saved.totals);
     const message = `stage ${pos.stage} epoch ${pos.epoch} step ${pos.stepInEpoch}`;
     run.log({ kind: 'event', step: pos.step, event: 'resume', message, time: run.elapsed() });
   } else {
@@ -119,10 +125,11 @@ async function runEpoch(s: Searching, signal: AbortSignal | undefined): Promise<
 /** A NaN or infinite value, with where it happened and the last good checkpoint; logged as a `nan` event. */
 function atPosition(s: Searching, err: t.NonFiniteError): t.NonFiniteError {
   const { pos, run } = s;
-  run.log({ kind: 'event', step: pos.step, event: 'nan', message: err.message, time: run.elapsed() });
   const path = run.path('checkpoint');
-  const where = `at stage ${pos.stage} epoch ${pos.epoch} step ${pos.step}; the last good checkpoint is ${path}`;
-  return new t.NonFiniteError(`${err.what} ${where}`, path);
+  const where = `at stage ${pos.stage} epoch ${pos.epoch} step ${pos.step}; stopped, the last good checkpoint is ${path} (step ${s.savedStep})`;
+  const e = new t.NonFiniteError(`${err.what} ${where}`, path);
+  run.log({ kind: 'event', step: pos.step, event: 'nan', message: e.message, time: run.elapsed() });
+  return e;
 }
 
 /**

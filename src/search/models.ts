@@ -30,12 +30,13 @@ export interface PdartsStage {
 /** The teacher supernet of the configured space (a P-DARTS stage needs its op lists). */
 export function buildSupernet(cfg: SearchConfig, data: DataShape, stage?: PdartsStage): SearchNetwork {
   const s = cfg.supernet;
-  const common = { C: s.channels, numClasses: data.classes, inChannels: data.channels };
+  const shape = { steps: s.steps, multiplier: s.multiplier ?? s.steps, stemMultiplier: s.stemMultiplier, stem: s.stem };
+  const common = { C: s.channels, numClasses: data.classes, inChannels: data.channels, ...shape };
   switch (cfg.method) {
     case 'darts':
-      return createDartsSupernet({ ...common, layers: s.layers, steps: s.steps });
+      return createDartsSupernet({ ...common, layers: s.layers });
     case 'pc-darts':
-      return createPcDartsSupernet({ ...common, layers: s.layers, k: s.pcK, stem: s.stem });
+      return createPcDartsSupernet({ ...common, layers: s.layers, k: s.pcK });
     case 'p-darts':
       return createPdartsSupernet({
         ...common,

@@ -4,6 +4,7 @@ import { archValues } from '../nas/arch.js';
 import { derivePdarts } from '../nas/derive.js';
 import { type Genotype, type GenotypeFile, toGenotypeFile } from '../nas/genotype.js';
 import { dropOps } from '../nas/p-darts.js';
+import { withConcat } from '../nas/supernet.js';
 import * as t from '../torch/index.js';
 import { dataShape } from './models.js';
 import { afterStage } from './plan.js';
@@ -43,9 +44,11 @@ export function endStage(s: Searching): void {
 function genotypeCaps(s: Searching, extra: SearchExtra): Record<string, GenotypeFile> {
   const av = archValues(s.teacher.supernet.arch);
   const caps: Record<string, GenotypeFile> = {};
+  const { steps, multiplier } = s.cfg.supernet;
+  const ops = { opsNormal: extra.ops.normal, opsReduce: extra.ops.reduce };
   for (let M = 8; M >= 0; M--)
     caps[M] = toGenotypeFile(
-      derivePdarts(av.normal, av.reduce, { opsNormal: extra.ops.normal, opsReduce: extra.ops.reduce, maxSkip: M }),
+      withConcat(derivePdarts(av.normal, av.reduce, { ...ops, maxSkip: M }, steps), steps, multiplier ?? steps),
     );
   return caps;
 }

@@ -4,6 +4,7 @@
 import { Architect, type HypergradConfig, type Net, type TeacherNet } from '../lbt/index.js';
 import { archEntries, loadArchTensors } from '../nas/arch.js';
 import { allOps, type EdgeOps } from '../nas/p-darts.js';
+import { numEdges } from '../nas/primitives.js';
 import type { SearchNetwork } from '../nas/supernet.js';
 import type { ResNet } from '../students/resnet.js';
 import * as t from '../torch/index.js';
@@ -25,6 +26,7 @@ import type { Progress } from '../runs/progress.js';
 import type { RunDir } from '../runs/run-dir.js';
 import { buildStudent, buildSupernet, type DataShape, studentNet, teacherNet } from './models.js';
 import type { Position, SearchPlan } from './plan.js';
+import type { EpochTotals, EpochTotalsState } from './step.js';
 
 export function hypergradConfig(cfg: SearchConfig): HypergradConfig {
   return {
@@ -45,8 +47,8 @@ export interface StageOps {
   reduce: EdgeOps;
 }
 
-export function initialOps(): StageOps {
-  return { normal: allOps(), reduce: allOps() };
+export function initialOps(steps: number): StageOps {
+  return { normal: allOps(numEdges(steps)), reduce: allOps(numEdges(steps)) };
 }
 
 /** The teacher side: supernet, its weight optimizer and the architect. */
@@ -144,6 +146,10 @@ export interface Searching {
   pos: Position;
   readonly progress: Progress;
   readonly started: number;
+  /** The running totals of the epoch in progress (saved with a mid-epoch checkpoint), or null between epochs. */
+  totals: EpochTotals | null;
+  /** The global step of the last checkpoint written. */
+  savedStep: number;
 }
 
 /** Writes the search's resumable state: networks, optimizers, position, RNG, data iterators. */
@@ -162,8 +168,25 @@ export function saveSearchCheckpoint(s: Searching): void {
     optimizers.student = student.opt.stateDict();
   }
   const dataIterators = Object.fromEntries(Object.entries(s.streams).map(([k, st]) => [k, (st as BatchStream).state()]));
-  const meta = { kind: 'search' as const, config: s.cfg, ...s.pos, ...captureRng(), dataIterators, extra: s.extra };
+  const midEpoch = s.totals && s.pos.stepInEpoch > 0 ? { epochTotals: s.totals.toJSON() } : {};
+  const extra = { ...s.extra, ...midEpoch };
+  const meta = {
+    kind: 'search' as const,
+    config: s.cfg,
+    ...s.pos,
+    ...captureRng(),
+    dataIterators,
+    extra,
+    records: s.run.records,
+  };
   saveCheckpoint(s.run.path('checkpoint'), { tensors, optimizers, meta });
+  s.savedStep = s.pos.step;
+}
+
+/** A checkpoint's extra: the search's (P-DARTS ops, stage genotypes) and the running totals of a mid-epoch one. */
+export function splitExtra(c: LoadedCheckpoint): { extra: SearchExtra; totals: EpochTotalsState | null } {
+  const { epochTotals, ...extra } = (c.meta.extra ?? {}) as SearchExtra & { epochTotals?: EpochTotalsState };
+  return { extra: extra as SearchExtra, totals: c.meta.stepInEpoch > 0 ? (epochTotals ?? null) : null };
 }
 
 /** Loads a checkpoint into a freshly opened search: networks, optimizers, data iterators and RNG. */

@@ -15,6 +15,11 @@ export interface StepStats {
   student: { loss: number; acc: number | null; agreement: number; pseudoLabelAcc: number | null } | null;
 }
 
+const MEANS = ['teacherLoss', 'teacherAcc', 'studentLoss', 'studentAcc', 'agreement', 'pseudoAcc'] as const;
+
+/** EpochTotals in a checkpoint taken mid-epoch: the running sums, so that a resumed epoch's record covers all its steps. */
+export type EpochTotalsState = Record<(typeof MEANS)[number], { sum: number; n: number }> & { dataMs: number };
+
 /** Running means over an epoch's steps, and the epoch's wall and data time. */
 export class EpochTotals {
   readonly teacherLoss = new RunningMean();
@@ -28,7 +33,20 @@ export class EpochTotals {
   /** The last step's numbers (step records show them). */
   last: StepStats = { teacher: { loss: Number.NaN, acc: Number.NaN }, student: null };
 
-  constructor(readonly lr: number) {}
+  constructor(
+    readonly lr: number,
+    from?: EpochTotalsState,
+  ) {
+    if (!from) return;
+    for (const k of MEANS) this[k].restore(from[k]);
+    this.dataMs = from.dataMs;
+  }
+
+  toJSON(): EpochTotalsState {
+    const out = { dataMs: this.dataMs } as EpochTotalsState;
+    for (const k of MEANS) out[k] = this[k].toJSON();
+    return out;
+  }
 
   add(st: StepStats): void {
     this.last = st;

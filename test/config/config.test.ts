@@ -35,7 +35,8 @@ test('search defaults are the DARTS reference values (darts-family.md §3, paper
   assert.equal(c.arch.lr, 3e-4);
   assert.deepEqual(c.arch.betas, [0.5, 0.999]);
   assert.equal(c.arch.weightDecay, 1e-3);
-  assert.deepEqual(c.supernet, { channels: 16, layers: 8, steps: 4, multiplier: 4, stemMultiplier: 3, stem: 'cifar', pcK: 4 });
+  // multiplier null: all steps nodes (the reference's multiplier = steps = 4)
+  assert.deepEqual(c.supernet, { channels: 16, layers: 8, steps: 4, multiplier: null, stemMultiplier: 3, stem: 'cifar', pcK: 4 });
   assert.deepEqual(c.pdarts, { layers: [5, 11, 17], opsKept: [5, 3, 1], dropout: [0, 0.4, 0.7], maxSkip: 2 });
   assert.equal(c.archWarmupEpochs, 0);
   assert.equal(c.retrain, null);

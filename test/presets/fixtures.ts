@@ -43,7 +43,10 @@ export function writeSmokeData(classes = 6, side = 16): SmokeData {
   return { cifar, imagenet, cleanup: tmp.cleanup };
 }
 
-/** The --set lines that point a preset's dataset at the smoke data (ImageNet folders take fractions, not counts). */
+/**
+ * The --set lines that point a preset's dataset at the smoke data (ImageNet folders take fractions,
+ * not counts: 6 images per split, so batches of 4, as a batch may not be larger than a split).
+ */
 export function smokeSets(datasetName: string, d: SmokeData): string[] {
   if (datasetName === 'imagenet')
     return [
@@ -52,6 +55,7 @@ export function smokeSets(datasetName: string, d: SmokeData): string[] {
       'dataset.valSize=null',
       'dataset.unlabeledSize=null',
       'dataset.testSize=null',
+      'batchSize=4',
     ];
   return [`dataset.dir=${d.cifar}`, `dataset.unlabeledDir=${d.cifar}`];
 }

@@ -165,7 +165,7 @@ describe('retrain', () => {
         config: cfg,
         genotype: GENOTYPES.DARTS_V2,
         data,
-        run: RunDir.resume(b.dir, ck.meta.step),
+        run: RunDir.resume(b.dir, { step: ck.meta.step }),
         resume: ck,
       });
       assert.equal(rb.testError, ra.testError);

@@ -107,7 +107,10 @@ test('a corrupted header or corrupted tensor bytes are refused', () => {
   badData[badData.length - 1]! ^= 0x01; // one bit of the last float
   writeFileSync(p, badData);
   assert.throws(() => loadCheckpoint(p), /does not match its SHA-256/);
-  assert.throws(() => loadCheckpoint(join(dir(), 'none.safetensors')), /none\.safetensors: cannot read: ENOENT/);
+  assert.throws(
+    () => loadCheckpoint(join(dir(), 'none.safetensors')),
+    /none\.safetensors: cannot read: no such file or directory \(ENOENT\)/,
+  );
   // a safetensors file that is not ours
   writeFileSync(
     p,
@@ -176,5 +179,47 @@ test('the optim/ prefix is reserved', () => {
   assert.throws(
     () => t.scope(() => saveCheckpoint(p, { tensors: new Map([['optim/x', t.ones([1])]]), optimizers: {}, meta: meta(1) })),
     /reserved prefix/,
+  );
+});
+
+test('the checksum covers the metadata: an edited header that still parses is refused', () => {
+  const p = join(dir(), 'checkpoint.safetensors');
+  saveSimple(p, 40, 1.5);
+  const good = readFileSync(p);
+  const at = good.indexOf('\\"step\\":40');
+  assert.ok(at > 0, 'the step is in the header');
+  const edited = Buffer.from(good);
+  edited[at + 10] = '8'.charCodeAt(0); // "step":40 → "step":48, same length, valid JSON
+  writeFileSync(p, edited);
+  assert.throws(
+    () => loadCheckpoint(p),
+    new RegExp(`^CheckpointError: checkpoint ${p}: does not match its SHA-256 \\(corrupt or edited\\)`),
+  );
+});
+
+test('a tensor holding NaN or Inf (a BatchNorm buffer, a momentum) is not saved: the last good checkpoint stays', () => {
+  const p = join(dir(), 'checkpoint.safetensors');
+  saveSimple(p, 1, 1.5);
+  const good = readFileSync(p);
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.throws(
+      () =>
+        t.scope(() => {
+          const tensors = new Map([
+            ['teacher/w', t.full([4], 1)],
+            ['teacher/bn.runningVar', t.tensor([1, bad, 1], [3])],
+          ]);
+          const mom = { kind: 'sgd' as const, step: 1, lr: 0.1, tensors: new Map([['momentum.0', t.full([4], bad)]]) };
+          saveCheckpoint(p, { tensors, optimizers: { weights: mom }, meta: meta(2) });
+        }),
+      (e: unknown) =>
+        e instanceof t.NonFiniteError &&
+        e.message === 'non-finite value: NaN or Inf in optim/weights/momentum.0, teacher/bn.runningVar (checkpoint not saved)',
+    );
+    assert.deepEqual(readFileSync(p), good, 'the last good checkpoint is untouched');
+  }
+  assert.deepEqual(
+    readdirSync(join(p, '..')).filter((f) => f.includes('.tmp-')),
+    [],
   );
 });

@@ -1,11 +1,13 @@
 // Run directories: never overwritten without force, the files written where run-types.ts says,
 // metrics appended one line per record, resume dropping what came after the checkpoint.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RunDirError } from '../../src/runs/errors.js';
+import { readRunFile, writeFileAtomic } from '../../src/runs/files.js';
 import { RunDir, readMetrics, readRun, snapshotName } from '../../src/runs/run-dir.js';
 import type { ArchSnapshot, EpochRecord, StepRecord } from '../../src/runs/types.js';
 
@@ -35,8 +37,14 @@ const snap = (epoch: number, s: number): ArchSnapshot => ({
     version: 1 as const,
     normalConcat: [2],
     reduceConcat: [2],
-    normal: [['skip_connect', 0]],
-    reduce: [['max_pool_3x3', 1]],
+    normal: [
+      ['skip_connect', 0],
+      ['sep_conv_3x3', 1],
+    ],
+    reduce: [
+      ['max_pool_3x3', 1],
+      ['max_pool_3x3', 0],
+    ],
   },
   ops: ['none', 'skip_connect'],
   weights: { normal: [[0.25, 0.75]], reduce: [[0.5, 0.5]] },
@@ -144,7 +152,7 @@ test('resume drops the records and snapshots written after the checkpoint step a
   for (let s = 7; s <= 9; s++) run.log(step(s, 1));
   run.writeSnapshot(snap(1, 12)); // from a later epoch the killed session had reached
   run.close(); // killed: no finish()
-  const again = RunDir.resume(d, 6);
+  const again = RunDir.resume(d, { step: 6 });
   again.log(step(7, 1));
   again.finish('completed');
   const r = readRun(d);
@@ -158,10 +166,83 @@ test('resume drops the records and snapshots written after the checkpoint step a
   );
   assert.equal(r.summary.sessions, 2);
   assert.equal(r.summary.status, 'completed');
-  assert.throws(() => RunDir.resume(join(base(), 'nothing'), 0), /run\.json: cannot read the run summary \(ENOENT\)/);
+  assert.throws(() => RunDir.resume(join(base(), 'nothing'), { step: 0 }), /nothing: not a run directory \(no run\.json\)/);
 });
 
 test('readRun refuses a directory without run.json', () => {
   const d = base();
   assert.throws(() => readRun(d), new RegExp(`${d}: not a run directory`));
+});
+
+test('a run that never got its first checkpoint is replaced without --force; a completed one is not; --force keeps out a live writer', () => {
+  const d = join(base(), 'run');
+  RunDir.create(d, { kind: 'search', config: { a: 1 } }).close(); // killed before its first checkpoint
+  writeFileSync(join(d, '.checkpoint.safetensors.tmp-123-0'), 'half');
+  const again = RunDir.create(d, { kind: 'search', config: { a: 2 } });
+  assert.deepEqual(readdirSync(d).sort(), ['config.json', 'genotypes', 'run.json', 'run.lock']);
+  assert.throws(
+    () => RunDir.create(d, { kind: 'search', config: { a: 3 }, force: true }),
+    /run: is in use by pid \d+ on this host/,
+  );
+  again.finish('completed');
+  assert.equal(existsSync(join(d, 'run.lock')), false, 'finish releases the lock');
+  assert.throws(() => RunDir.create(d, { kind: 'search', config: { a: 3 } }), /exists and is not empty \(pass --force/);
+});
+
+test('resume keeps exactly the records a checkpoint counted (resume events not counted) and removes temporary files', () => {
+  const d = join(base(), 'run');
+  const run = RunDir.create(d, { kind: 'search', config: {} });
+  run.log(step(1));
+  run.log(step(2));
+  assert.equal(run.records, 2);
+  run.close();
+  const again = RunDir.resume(d, { step: 2, records: 2 });
+  again.log({ kind: 'event', step: 2, event: 'resume', time: 0 });
+  assert.equal(again.records, 2, 'a resume event is not counted');
+  again.log(epochRec(0, 2)); // an epoch record at the checkpoint's step, written after it
+  again.log({ kind: 'event', step: 2, event: 'done', time: 0 });
+  again.close();
+  writeFileSync(join(d, '.metrics.jsonl.tmp-77-1'), '');
+  writeFileSync(join(d, 'genotypes', '.epoch-000.json.tmp-77-2'), '');
+  const third = RunDir.resume(d, { step: 2, records: 3 });
+  third.close();
+  assert.deepEqual(
+    readMetrics(join(d, 'metrics.jsonl')).map((r) => r.kind),
+    ['step', 'step', 'event', 'epoch'],
+    'two steps, the first resume event, the epoch record; the done event after the checkpoint dropped',
+  );
+  assert.deepEqual(
+    readdirSync(d).filter((f) => f.includes('.tmp-')),
+    [],
+  );
+  assert.deepEqual(readdirSync(join(d, 'genotypes')), []);
+  assert.equal(readRun(d).summary.sessions, 3);
+});
+
+test('a full disk while appending a record is one error naming the file and what to do', () => {
+  const d = join(base(), 'run');
+  const run = RunDir.create(d, { kind: 'search', config: {} });
+  symlinkSync('/dev/full', join(d, 'metrics.jsonl')); // every write: ENOSPC
+  assert.throws(
+    () => run.log(step(1)),
+    new RegExp(
+      `^RunDirError: ${d}/metrics\\.jsonl: cannot write: no space left on the device: free some space, then resume the run \\(ENOSPC\\)$`,
+    ),
+  );
+  run.finish('failed', 'disk full'); // marking the run failed must not throw over the first error
+  assert.equal(JSON.parse(readFileSync(join(d, 'run.json'), 'utf8')).status, 'failed');
+});
+
+test('writeFileAtomic and readRunFile: OS errors and non-regular files are one line naming the path', () => {
+  const d = base();
+  assert.throws(
+    () => writeFileAtomic(join(d, 'no', 'such', 'dir', 'x.json'), '{}'),
+    new RegExp(`^RunDirError: ${d}/no/such/dir/x\\.json: cannot write: no such file or directory \\(ENOENT\\)$`),
+  );
+  assert.throws(() => readRunFile(d, 'config'), new RegExp(`^RunDirError: ${d}: the config is not a regular file$`));
+  const fifo = join(d, 'fifo');
+  spawnSync('mkfifo', [fifo]);
+  assert.throws(() => readRunFile(fifo, 'run summary'), /fifo: the run summary is not a regular file$/);
+  writeFileSync(join(d, 'big'), 'x'.repeat(100));
+  assert.throws(() => readRunFile(join(d, 'big'), 'config', 10), /big: the config is 100 bytes, more than the 10 it may be$/);
 });

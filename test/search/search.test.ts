@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as t from '../../src/torch/index.js';
 import { loadCheckpoint } from '../../src/runs/checkpoint.js';
+import { readMetrics } from '../../src/runs/run-dir.js';
+import { withoutClock } from '../runs/run-files.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const env = { ...process.env, LBT_NUM_THREADS: '1' };
@@ -75,6 +77,9 @@ test('SIGKILL mid-epoch, then --resume: architecture, weights and genotype equal
   const [x, y] = [archOf(a), archOf(b)];
   assert.equal(x.size, y.size);
   for (const [k, v] of x) assert.deepEqual(y.get(k), v, `${k} differs after resume`);
+  // issue 17 item 5: epoch 0's averages cover its 4 steps, not only the 2 after the resume
+  const epochs = (dir: string) => withoutClock(readMetrics(join(dir, 'metrics.jsonl')).filter((m) => m.kind === 'epoch'));
+  assert.deepEqual(epochs(b), epochs(a), 'the epoch records of the resumed run');
   const summary = JSON.parse(readFileSync(join(b, 'run.json'), 'utf8'));
   assert.equal(summary.status, 'completed');
   assert.equal(summary.sessions, 2);
@@ -89,7 +94,7 @@ test('a non-finite loss stops the search with a clear message and keeps the last
   assert.equal(r.status, 1);
   assert.match(
     r.stderr,
-    /non-finite value: .* at stage 0 epoch 0 step \d+; the last good checkpoint is .*checkpoint\.safetensors/,
+    /non-finite value: .* at stage 0 epoch 0 step \d+; stopped, the last good checkpoint is .*checkpoint\.safetensors \(step \d+\)/,
   );
   assert.match(r.stderr, /resume with: lbt search --resume/);
   const c = loadCheckpoint(join(d, 'checkpoint.safetensors'));
@@ -112,7 +117,7 @@ test('a run directory without its splits.json is refused with the file named', (
   rmSync(join(bad, 'splits.json'));
   const r = spawnSync(process.execPath, [CLI, 'search', '--resume', bad, '--quiet'], { env, encoding: 'utf8' });
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /no-splits\/splits\.json: cannot read the run's splits \(ENOENT\)/);
+  assert.match(r.stderr, /no-splits\/splits\.json: cannot read the run's splits: no such file or directory \(ENOENT\)/);
 });
 
 test('a corrupt checkpoint is refused with the file named', () => {

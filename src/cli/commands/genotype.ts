@@ -1,5 +1,5 @@
 // `lbt genotype derive|draw`: derive a genotype from architecture values; draw its cells as SVG.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AlphasFormatError, deriveGenotype, parseAlphas } from '../../nas/alphas.js';
 import {
@@ -12,15 +12,20 @@ import {
 } from '../../nas/genotype.js';
 import { genotypeToDot } from '../../nas/genotype-dot.js';
 import type { SearchSpace } from '../../nas/supernet.js';
+import { RunDirError } from '../../runs/errors.js';
+import { osErrorText, readRunFile } from '../../runs/files.js';
 import { UserError } from '../errors.js';
 
 const SPACES: readonly SearchSpace[] = ['darts', 'pc-darts', 'p-darts'];
 
+/** The most a genotype or alphas file may be: a DARTS genotype is under 1 KB. */
+const MAX_INPUT_BYTES = 16 * 2 ** 20;
+
 function readText(file: string, what: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readRunFile(file, what, MAX_INPUT_BYTES).toString('utf8');
   } catch (err) {
-    throw new UserError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UserError(err instanceof RunDirError ? err.message : `cannot read ${what} ${file}: ${osErrorText(err)}`);
   }
 }
 
@@ -81,7 +86,13 @@ export function registerGenotype(program: Command): void {
     .option('--dot', 'write the Graphviz DOT source instead of SVG')
     .action(async (arg: string, o: { out: string; dot?: boolean }) => {
       const { genotype, name } = loadGenotypeArg(arg);
-      const dot = genotypeToDot(genotype, name);
+      let dot: string;
+      try {
+        dot = genotypeToDot(genotype, name);
+      } catch (err) {
+        if (err instanceof GenotypeFormatError) throw new UserError(`${arg}: ${err.message}`);
+        throw err;
+      }
       let text = dot;
       if (!o.dot) {
         const { instance } = await import('@viz-js/viz');
@@ -90,7 +101,7 @@ export function registerGenotype(program: Command): void {
       try {
         writeFileSync(o.out, text);
       } catch (err) {
-        throw new UserError(`cannot write ${o.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new UserError(`cannot write ${o.out}: ${osErrorText(err)}`);
       }
       process.stdout.write(`wrote ${o.out}\n`);
     });

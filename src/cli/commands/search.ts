@@ -9,7 +9,7 @@ import { genotypeToJSON } from '../../nas/genotype.js';
 import { createProgress } from '../../runs/progress.js';
 import { createSearchRun, resumeSearchRun, runSearchRun, type SearchRun } from '../../search/lifecycle.js';
 import { withResumeHint } from '../errors.js';
-import { collect, stamp, withInterrupt } from '../options.js';
+import { collect, noteTakeover, refuseWithResume, stamp, withInterrupt } from '../options.js';
 import { drawGenotype } from '../../report/draw.js';
 import { writeReport } from '../../report/report.js';
 
@@ -21,6 +21,7 @@ interface Opts {
   out?: string;
   force?: boolean;
   resume?: string;
+  breakLock?: boolean;
   quiet?: boolean;
   retrain: boolean;
   report: boolean;
@@ -36,7 +37,11 @@ export function registerSearch(program: Command): void {
     .option('--set <key=value>', 'override one config key (dotted, repeatable), e.g. --set student.arch=resnet50', collect, [])
     .option('--out <dir>', 'run directory (default runs/search-<preset>-<time>)')
     .option('--force', 'replace an existing run directory')
-    .option('--resume <dir>', 'continue an interrupted run from its last checkpoint')
+    .option(
+      '--resume <dir>',
+      'continue an interrupted run from its last checkpoint, with its own config (alone, or with --quiet, --no-retrain, --no-report, --break-lock)',
+    )
+    .option('--break-lock', "take the run directory's lock although another host holds it (that writer is known to be lost)")
     .option('--quiet', 'no progress output')
     .option('--no-retrain', 'skip the short retrain of the found cell')
     .option('--no-report', 'skip writing report.html')
@@ -46,11 +51,21 @@ export function registerSearch(program: Command): void {
         `\nConfig keys (--set key=value; defaults per method: darts / pc-darts / p-darts):\n${formatOptions(describeOptions(SearchConfig, METHOD_DEFAULTS))}`,
     )
     .action(async (o: Opts) => {
-      const sr = o.resume ? await resumeSearchRun(o.resume) : await newRun(o);
+      const { preset, config, scale, set, out: outDir, force } = o;
+      refuseWithResume(
+        o,
+        { '--preset': preset, '--config': config, '--scale': scale, '--set': set, '--out': outDir, '--force': force },
+        '--quiet, --no-retrain, --no-report, --break-lock',
+      );
+      const command = process.argv.slice(2);
+      const lockOpts = { ...(o.breakLock && { breakLock: true }), command };
+      const sr = o.resume ? await resumeSearchRun(o.resume, lockOpts) : await newRun(o, lockOpts);
+      noteTakeover(sr.run);
       const quiet = o.quiet ?? false;
       const out = await withInterrupt((signal) =>
         runSearchRun(sr, {
           signal,
+          retrain: o.retrain,
           progress: (phase, plan) => createProgress({ ...plan, stream: process.stderr, quiet, label: phase }),
           onSearched: (g) => process.stdout.write(`genotype (${sr.run.path('genotype')}):\n${genotypeToJSON(g)}\n`),
         }),
@@ -70,7 +85,7 @@ export function registerSearch(program: Command): void {
 }
 
 /** A new run from the flags: the `default` preset when none is given. */
-async function newRun(o: Opts): Promise<SearchRun> {
+async function newRun(o: Opts, lock: { breakLock?: boolean; command: string[] }): Promise<SearchRun> {
   const preset = o.preset ?? (o.config ? undefined : 'default');
   let cfg = loadSearchConfig({
     ...(preset && { preset }),
@@ -80,5 +95,5 @@ async function newRun(o: Opts): Promise<SearchRun> {
   });
   if (!o.retrain) cfg = { ...cfg, retrain: null };
   const dir = resolve(o.out ?? join('runs', `search-${preset ?? 'custom'}-${stamp()}`));
-  return createSearchRun(cfg, { dir, force: o.force ?? false, ...(preset && { preset }), command: process.argv.slice(2) });
+  return createSearchRun(cfg, { dir, force: o.force ?? false, ...(preset && { preset }), ...lock });
 }

@@ -1,6 +1,6 @@
 // `lbt train`: the evaluation phase (paper §4.2): a genotype's network trained from scratch on
 // D_tr + D_val, tested on the test split; prints the test error and the parameter count.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { GENOTYPES, type Genotype, GenotypeFormatError, genotypeFromJSON, isGenotypeName } from '../../nas/genotype.js';
@@ -12,8 +12,10 @@ import { type RetrainResult, retrain } from '../../retrain/loop.js';
 import { createTrainRun, resumeTrainRun, type TrainRun } from '../../retrain/run.js';
 import { isRunDir } from '../../runs/run-dir.js';
 import { RUN_FILES } from '../../runs/types.js';
+import { RunDirError } from '../../runs/errors.js';
+import { osErrorText, readRunFile } from '../../runs/files.js';
 import { UserError, withResumeHint } from '../errors.js';
-import { collect, stamp, withInterrupt } from '../options.js';
+import { collect, noteTakeover, refuseWithResume, stamp, withInterrupt } from '../options.js';
 
 interface Opts {
   genotype?: string;
@@ -24,6 +26,7 @@ interface Opts {
   out?: string;
   force?: boolean;
   resume?: string;
+  breakLock?: boolean;
   quiet?: boolean;
 }
 
@@ -60,9 +63,9 @@ export function resolveGenotype(arg: string): GenotypeSource {
 
 function readText(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readRunFile(file, 'genotype file', 16 * 2 ** 20).toString('utf8');
   } catch (err) {
-    throw new UserError(`cannot read genotype file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UserError(err instanceof RunDirError ? err.message : `cannot read genotype file ${file}: ${osErrorText(err)}`);
   }
 }
 
@@ -93,7 +96,11 @@ export function registerTrain(program: Command): void {
     .option('--set <key=value>', 'override one config key (dotted, repeatable), e.g. --set epochs=100', collect, [])
     .option('--out <dir>', 'run directory (default runs/train-<genotype>-<time>)')
     .option('--force', 'replace an existing run directory')
-    .option('--resume <dir>', 'continue an interrupted train run from its last checkpoint (with its own config)')
+    .option(
+      '--resume <dir>',
+      'continue an interrupted train run from its last checkpoint, with its own config (alone, or with --quiet, --break-lock)',
+    )
+    .option('--break-lock', "take the run directory's lock although another host holds it (that writer is known to be lost)")
     .option('--quiet', 'no progress output')
     .addHelpText(
       'after',
@@ -101,10 +108,12 @@ export function registerTrain(program: Command): void {
         `\nConfig keys (--set key=value; defaults, with ImageNet's where they differ):\n${formatOptions(describeOptions(TrainConfig, DATASET_DEFAULTS))}`,
     )
     .action(async (o: Opts) => {
-      if (o.resume && (o.genotype || o.config || o.preset || o.scale || o.set.length || o.out || o.force)) {
-        throw new UserError('--resume continues a run with its own config, genotype and directory: give it alone (and --quiet)');
-      }
-      const tr = o.resume ? await resumeTrainRun(o.resume) : await newTrainRun(o);
+      const { genotype, config, preset, scale, set, out, force } = o;
+      const flags = { '--genotype': genotype, '--config': config, '--preset': preset, '--scale': scale, '--set': set };
+      refuseWithResume(o, { ...flags, '--out': out, '--force': force }, '--quiet, --break-lock');
+      const lock = { ...(o.breakLock && { breakLock: true }), command: process.argv.slice(2) };
+      const tr = o.resume ? await resumeTrainRun(o.resume, lock) : await newTrainRun(o, lock);
+      noteTakeover(tr.run);
       const label = `train ${basename(tr.config.genotype).replace(/\.json$/i, '')}`;
       const r = await withInterrupt((signal) =>
         retrain({
@@ -126,7 +135,7 @@ export function registerTrain(program: Command): void {
 }
 
 /** A new train run from the flags: config, genotype, run directory (after the data have loaded). */
-async function newTrainRun(o: Opts): Promise<TrainRun> {
+async function newTrainRun(o: Opts, lock: { breakLock?: boolean; command: string[] }): Promise<TrainRun> {
   let cfg = loadTrainConfig({
     ...(o.preset && { preset: o.preset }),
     ...(o.config && { file: o.config }),
@@ -142,7 +151,7 @@ async function newTrainRun(o: Opts): Promise<TrainRun> {
     genotypeName: source.name,
     force: o.force ?? false,
     ...(o.preset && { preset: o.preset }),
-    command: process.argv.slice(2),
+    ...lock,
     ...(source.searchRun && { searchRun: source.searchRun }),
   });
 }
