@@ -5,12 +5,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DatasetFormatError } from './errors.js';
-import type { AugmentOptions } from './transforms.js';
+import type { AugmentOptions, FolderMeta } from './transforms.js';
 
 export interface DecodeJob {
   files: string[];
   seeds: Uint32Array;
-  meta: { shape: [number, number, number]; mean: number[]; std: number[] };
+  meta: FolderMeta;
   aug: AugmentOptions;
 }
 

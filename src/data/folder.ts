@@ -1,34 +1,60 @@
-// ImageNet-style class folders: <root>/<class>/<image>.{jpg,jpeg,png}, decoded lazily.
+// Image folders, decoded lazily: class folders <root>/<class>/<image>.{jpg,jpeg,png} (ImageNet, or a
+// dataset of one's own: `folder`), and any folder of images (D_u, labels ignored).
 //
-// Layout: <dir>/train/<class>/... (and <dir>/val/<class>/... for evaluation, optional), or
-// <dir>/<class>/... directly. Classes are the sorted folder names; the label is the class's
-// position in that order (as torchvision's ImageFolder).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+// Layout: <dir>/train/<class>/... with the test split in <dir>/test/<class>/... or <dir>/val/<class>/...
+// (optional), or <dir>/<class>/... directly. Classes are the sorted folder names; the label is the
+// class's position in that order (as torchvision's ImageFolder).
+import { type Dirent, existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import { DatasetFormatError, DatasetNotFoundError } from './errors.js';
-import type { DatasetMeta, FolderSource, LoadedDataset } from './source.js';
+import { type ImageHeader, probeImage } from './image-file.js';
+import type { DatasetMeta, FolderSource, LoadedDataset, Style } from './source.js';
+
+export { type DecodedImage, decodeImage, probeImage } from './image-file.js';
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 export const IMAGENET_STD = [0.229, 0.224, 0.225];
 
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
 
+/** Inputs up to this many pixels a side are fed CIFAR-style, larger ones ImageNet-style (dataset.style: auto). */
+export const SMALL_IMAGE_MAX = 64;
+
+/** The style an input size gets when the config leaves it to the data (dataset.style: auto). */
+export const styleForSize = (h: number, w: number): Style => (Math.max(h, w) <= SMALL_IMAGE_MAX ? 'cifar' : 'imagenet');
+
+/** A directory's entries, sorted; image-named entries that are not regular files (FIFOs, devices) are an error naming them. */
+function entries(dir: string): { dirs: string[]; images: string[] } {
+  let list: Dirent[];
+  try {
+    list = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    throw new DatasetFormatError(dir, `cannot list the folder (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
+  const dirs: string[] = [];
+  const images: string[] = [];
+  for (const e of list) {
+    if (e.name.startsWith('.')) continue;
+    const p = join(dir, e.name);
+    const st = e.isSymbolicLink() ? statSync(p, { throwIfNoEntry: false }) : e;
+    if (st?.isDirectory()) dirs.push(e.name);
+    else if (IMAGE_EXT.test(e.name)) {
+      if (!st?.isFile()) throw new DatasetFormatError(p, 'not a regular file (an image must be a file)');
+      images.push(e.name);
+    }
+  }
+  return { dirs: dirs.sort(), images: images.sort() };
+}
+
+function needDir(abs: string, what: string, hint: string): void {
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new DatasetNotFoundError(`${what} ${abs}`, [], hint);
+}
+
 /** Scans root's class folders; `classes` (when given) fixes the class order, as for a val folder. */
 export function scanFolder(root: string, classes?: readonly string[]): FolderSource {
   const abs = resolve(root);
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) {
-    throw new DatasetNotFoundError(
-      `image folder ${abs}`,
-      [],
-      'Give a directory holding one subfolder of JPEG/PNG images per class.',
-    );
-  }
-  const found = readdirSync(abs, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-    .map((e) => e.name)
-    .sort();
+  needDir(abs, 'image folder', 'Give a directory holding one subfolder of JPEG/PNG images per class.');
+  const found = entries(abs).dirs;
   if (found.length === 0) throw new DatasetFormatError(abs, 'no class subfolders (expected <class>/<image>.jpg|.png)');
   const order = classes ?? found;
   if (classes) {
@@ -40,9 +66,7 @@ export function scanFolder(root: string, classes?: readonly string[]): FolderSou
   const labels: number[] = [];
   for (const name of found) {
     const dir = join(abs, name);
-    const imgs = readdirSync(dir)
-      .filter((f) => IMAGE_EXT.test(f))
-      .sort();
+    const imgs = entries(dir).images;
     if (imgs.length === 0) throw new DatasetFormatError(dir, 'class folder holds no .jpg/.jpeg/.png images');
     const label = order.indexOf(name);
     for (const f of imgs) {
@@ -53,50 +77,52 @@ export function scanFolder(root: string, classes?: readonly string[]): FolderSou
   return { kind: 'folder', origin: abs, n: files.length, files, labels: Int32Array.from(labels), classes: order };
 }
 
-export interface DecodedImage {
-  width: number;
-  height: number;
-  /** RGB, HWC. */
-  rgb: Uint8Array;
-}
-
-/** Decodes a JPEG or PNG file to RGB (alpha dropped, grey expanded); a clear error if it cannot. */
-export function decodeImage(file: string): DecodedImage {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(file);
-  } catch (err) {
+/**
+ * Every image under root, at any depth (class folders or none; labels are not kept), in sorted path
+ * order, less the files in `exclude` (real paths: the labelled images when D_u comes from the same folder).
+ */
+export function scanImages(root: string, exclude: ReadonlySet<string> = new Set()): { source: FolderSource; excluded: number } {
+  const abs = resolve(root);
+  needDir(abs, 'image folder', 'dataset.unlabeled.dir names a folder of JPEG/PNG images (in subfolders or not).');
+  const files: string[] = [];
+  let excluded = 0;
+  const walk = (dir: string, seen: Set<string>) => {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return; // a symlink loop
+    seen.add(real);
+    const e = entries(dir);
+    for (const f of e.images) {
+      const p = join(dir, f);
+      if (exclude.size && exclude.has(realpathSync(p))) excluded++;
+      else files.push(p);
+    }
+    for (const d of e.dirs) walk(join(dir, d), seen);
+  };
+  walk(abs, new Set());
+  if (files.length === 0)
     throw new DatasetFormatError(
-      file,
-      `cannot read the image file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      abs,
+      excluded
+        ? `all ${excluded} images are labelled images of the dataset: none left for D_u`
+        : 'holds no .jpg/.jpeg/.png images',
     );
-  }
-  const isPng = buf.length >= 8 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47;
-  const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8;
-  try {
-    if (isJpeg) {
-      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 1024 });
-      return { width: img.width, height: img.height, rgb: img.data };
-    }
-    if (isPng) {
-      const png = PNG.sync.read(buf);
-      const n = png.width * png.height;
-      const rgb = new Uint8Array(n * 3);
-      for (let i = 0; i < n; i++) {
-        rgb[3 * i] = png.data[4 * i]!;
-        rgb[3 * i + 1] = png.data[4 * i + 1]!;
-        rgb[3 * i + 2] = png.data[4 * i + 2]!;
-      }
-      return { width: png.width, height: png.height, rgb };
-    }
-  } catch (err) {
-    throw new DatasetFormatError(file, `cannot decode the ${isPng ? 'PNG' : 'JPEG'} image (${(err as Error).message})`);
-  }
-  throw new DatasetFormatError(file, 'not a JPEG or PNG image (unknown signature)');
+  return { source: { kind: 'folder', origin: abs, n: files.length, files, labels: null, classes: [] }, excluded };
 }
 
-/** Resolves the folders: <dir>/train (+ <dir>/val) when present, else <dir> itself; dir defaults to $LBT_DATA/imagenet. */
-export function loadImageFolders(dir: string | undefined, imageSize = 224): LoadedDataset {
+/** The real paths of a folder source's files (to keep D_u from overlapping the labelled images). */
+export function realPaths(s: FolderSource | null): Set<string> {
+  return new Set(s ? s.files.map((f) => realpathSync(f)) : []);
+}
+
+/** <dir>/train with <dir>/test or <dir>/val when there is a train folder, else <dir> itself and no test folder. */
+export function folderLayout(root: string): { train: string; test: string | null } {
+  if (!existsSync(join(root, 'train'))) return { train: root, test: null };
+  const test = ['test', 'val'].map((d) => join(root, d)).find((d) => existsSync(d)) ?? null;
+  return { train: join(root, 'train'), test };
+}
+
+/** ImageNet: the folders at imageSize (default 224), ImageNet's mean and std; dir defaults to $LBT_DATA/imagenet. */
+export function loadImageFolders(dir: string | undefined, imageSize = 224, style?: Style): LoadedDataset {
   const root = resolve(dir ?? join(process.env.LBT_DATA ?? '.', 'imagenet'));
   if (!existsSync(root)) {
     throw new DatasetNotFoundError(
@@ -105,9 +131,9 @@ export function loadImageFolders(dir: string | undefined, imageSize = 224): Load
       'Put the ImageNet training images as <dir>/train/<class>/*.JPEG (and <dir>/val/<class>/ for evaluation) and give <dir> with --dir or the data config (default $LBT_DATA/imagenet).',
     );
   }
-  const hasTrain = existsSync(join(root, 'train'));
-  const train = scanFolder(hasTrain ? join(root, 'train') : root);
-  const test = hasTrain && existsSync(join(root, 'val')) ? scanFolder(join(root, 'val'), train.classes) : null;
+  const layout = folderLayout(root);
+  const train = scanFolder(layout.train);
+  const test = layout.test ? scanFolder(layout.test, train.classes) : null;
   const meta: DatasetMeta = {
     name: 'imagenet',
     numClasses: train.classes.length,
@@ -115,6 +141,81 @@ export function loadImageFolders(dir: string | undefined, imageSize = 224): Load
     shape: [3, imageSize, imageSize],
     mean: IMAGENET_MEAN,
     std: IMAGENET_STD,
+    style: style ?? styleForSize(imageSize, imageSize),
   };
   return { meta, train, test };
+}
+
+/** The headers of a source's images: every file opened (unreadable, non-image and mixed-channel folders fail here). */
+export function probeSource(s: FolderSource): ImageHeader[] {
+  return s.files.map((f) => probeImage(f));
+}
+
+/** One channel count for all images, or a DatasetFormatError naming the first image that differs from the first. */
+export function commonChannels(s: FolderSource, headers: readonly ImageHeader[]): 1 | 3 {
+  const c = headers[0]!.channels;
+  const k = headers.findIndex((h) => h.channels !== c);
+  if (k >= 0) {
+    const name = (n: number) => (n === 1 ? 'greyscale' : 'colour');
+    throw new DatasetFormatError(
+      s.files[k]!,
+      `${name(headers[k]!.channels)} image in a folder of ${name(c)} images (${s.files[0]}): convert the folder to one kind`,
+    );
+  }
+  return c;
+}
+
+/**
+ * The input size of a `folder` dataset: imageSize when given (a square), else the images' own size
+ * when they all share one, else 32 when no side exceeds SMALL_IMAGE_MAX and 224 otherwise.
+ */
+export function inputSize(headers: readonly ImageHeader[], imageSize: number | null): [number, number] {
+  if (imageSize) return [imageSize, imageSize];
+  const { width: w, height: h } = headers[0]!;
+  if (headers.every((x) => x.width === w && x.height === h)) return [h, w];
+  return headers.every((x) => Math.max(x.width, x.height) <= SMALL_IMAGE_MAX) ? [32, 32] : [224, 224];
+}
+
+export interface FolderOptions {
+  imageSize?: number | null;
+  style?: Style | null;
+}
+
+/**
+ * A class-folder dataset of one's own (`folder`): every image's header is read (sizes, channels), the
+ * input size and style follow from them unless given, and mean/std are left to be computed from the
+ * training images (statsToCompute).
+ */
+export function loadFolderDataset(dir: string | undefined, o: FolderOptions = {}): LoadedDataset {
+  if (!dir) throw new DatasetNotFoundError('folder dataset', [], 'Give its directory with dataset.dir (or --dir).');
+  const root = resolve(dir);
+  needDir(root, 'folder dataset', 'Give a directory of class folders (<dir>/<class>/*.png, or <dir>/train/<class>/...).');
+  const layout = folderLayout(root);
+  const train = scanFolder(layout.train);
+  const test = layout.test ? scanFolder(layout.test, train.classes) : null;
+  const headers = probeSource(train);
+  const channels = commonChannels(train, headers);
+  if (test) {
+    const t = probeSource(test);
+    const tc = commonChannels(test, t);
+    if (tc !== channels)
+      throw new DatasetFormatError(test.files[0]!, `${tc}-channel test images, the training images have ${channels}`);
+  }
+  const [h, w] = inputSize(headers, o.imageSize ?? null);
+  const style = o.style ?? styleForSize(h, w);
+  if (style === 'imagenet' && h !== w)
+    throw new DatasetFormatError(
+      root,
+      `images of ${w}x${h} pixels: the imagenet style needs a square input, set dataset.imageSize`,
+    );
+  const meta: DatasetMeta = {
+    name: 'folder',
+    numClasses: train.classes.length,
+    classNames: train.classes,
+    shape: [channels, h, w],
+    mean: new Array(channels).fill(0.5),
+    std: new Array(channels).fill(0.25),
+    style,
+  };
+  return { meta, train, test, statsToCompute: true };
 }

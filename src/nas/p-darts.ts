@@ -14,6 +14,8 @@ export interface PdartsSupernetOptions {
   /** 5, 11 and 17 cells in the three reference stages. */
   layers?: number;
   inChannels?: number;
+  /** 'cifar' (default): conv3x3 stem; 'imagenet': three stride-2 convs (large inputs). */
+  stem?: 'cifar' | 'imagenet';
   /** Ops on, per edge (PRIMITIVES order), for normal and reduction cells; default all eight. */
   opsNormal?: EdgeOps;
   opsReduce?: EdgeOps;
@@ -47,6 +49,7 @@ export function createPdartsSupernet(o: PdartsSupernetOptions = {}): SearchNetwo
     numClasses: o.numClasses ?? 10,
     layers: o.layers ?? 5,
     inChannels: o.inChannels ?? 3,
+    stem: o.stem ?? 'cifar',
     numOps,
     makeEdge: (C, stride, index, reduction) =>
       new MixedOp(C, stride, {

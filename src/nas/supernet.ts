@@ -201,6 +201,8 @@ export interface DartsSupernetOptions {
   layers?: number;
   inChannels?: number;
   steps?: number;
+  /** 'cifar' (default): conv3x3 stem; 'imagenet': three stride-2 convs (large inputs). */
+  stem?: 'cifar' | 'imagenet';
 }
 
 /** DARTS (quark0/darts model_search.py): C=16, 8 cells, 10 classes by default. */
@@ -213,6 +215,7 @@ export function createDartsSupernet(o: DartsSupernetOptions = {}): SearchNetwork
     steps: o.steps ?? 4,
     multiplier: o.steps ?? 4, // every intermediate node is concatenated into the cell output
     inChannels: o.inChannels ?? 3,
+    stem: o.stem ?? 'cifar',
     numOps: PRIMITIVES.length,
     makeEdge: (C, stride) => new MixedOp(C, stride),
     derive: (a) => deriveDarts(a.normal, a.reduce),
