@@ -102,7 +102,9 @@ export const DatasetFields = z.strictObject({
     ),
   trainSize: subsetSize()
     .default(null)
-    .describe('examples in D_tr; null = half the labeled training set (train_portion 0.5), <1 = fraction'),
+    .describe(
+      'examples in D_tr; null = half the labeled training set (train_portion 0.5; a third when D_u is carved from it), <1 = fraction',
+    ),
   valSize: subsetSize().default(null).describe('examples in D_val; null = the other half of the labeled training set'),
   unlabeledSize: subsetSize().default(null).describe('examples in D_u; null = all available'),
   testSize: subsetSize().default(null).describe('examples in the test set; null = the whole test split'),
@@ -110,7 +112,7 @@ export const DatasetFields = z.strictObject({
     .nullable()
     .default(null)
     .describe(
-      'hold out this many training images as the test split (one sample for every seed); search and retrain use the rest (paper §4.4 λ/γ studies: 5000)',
+      'hold out this many training images as the test split (one sample for every seed); search and retrain use the rest (paper §4.4 λ/γ studies: 5000); null = none, or a tenth for a folder dataset without test/ or val/',
     ),
   augment: z.boolean().default(true).describe('random crop (pad 4) and horizontal flip on training batches'),
   cutout: z.boolean().default(false).describe('cutout on training batches (off in search, on in retrain)'),

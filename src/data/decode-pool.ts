@@ -77,7 +77,13 @@ export class DecodePool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#workers.map((w) => w.terminate()));
+    // an idle (unref'd) worker would let the process exit before its termination is reported
+    await Promise.all(
+      this.#workers.map((w) => {
+        w.ref();
+        return w.terminate();
+      }),
+    );
     this.#workers = [];
   }
 }
