@@ -93,7 +93,9 @@ export const DatasetFields = z.strictObject({
   imageSize: posInt()
     .nullable()
     .default(null)
-    .describe("input size of image folders; null = imagenet 224, folder: the images' own size (when they share one)"),
+    .describe(
+      "input size of image folders; null = imagenet 224; folder: the images' own size when they share one (imagenet style: its shorter side, <= 224), else 32 or 224",
+    ),
   style: z
     .enum(['auto', 'cifar', 'imagenet'])
     .default('auto')

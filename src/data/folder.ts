@@ -166,14 +166,24 @@ export function commonChannels(s: FolderSource, headers: readonly ImageHeader[])
 }
 
 /**
- * The input size of a `folder` dataset: imageSize when given (a square), else the images' own size
- * when they all share one, else 32 when no side exceeds SMALL_IMAGE_MAX and 224 otherwise.
+ * The input [H, W] and style of a `folder` dataset. imageSize when given (a square). Else, when every
+ * image has one size: CIFAR style at that size; ImageNet style at its shorter side, at most 224. When
+ * sizes differ: 32 (CIFAR style) or 224 (ImageNet style). The style (unless given) is cifar when no
+ * image is larger than SMALL_IMAGE_MAX a side (or imageSize is not), else imagenet.
  */
-export function inputSize(headers: readonly ImageHeader[], imageSize: number | null): [number, number] {
-  if (imageSize) return [imageSize, imageSize];
+export function folderInput(
+  headers: readonly ImageHeader[],
+  imageSize: number | null,
+  style?: Style,
+): { hw: [number, number]; style: Style } {
+  if (imageSize) return { hw: [imageSize, imageSize], style: style ?? styleForSize(imageSize, imageSize) };
+  const small = headers.every((x) => Math.max(x.width, x.height) <= SMALL_IMAGE_MAX);
+  const st = style ?? (small ? 'cifar' : 'imagenet');
   const { width: w, height: h } = headers[0]!;
-  if (headers.every((x) => x.width === w && x.height === h)) return [h, w];
-  return headers.every((x) => Math.max(x.width, x.height) <= SMALL_IMAGE_MAX) ? [32, 32] : [224, 224];
+  const uniform = headers.every((x) => x.width === w && x.height === h);
+  if (st === 'cifar') return { hw: uniform ? [h, w] : [32, 32], style: st };
+  const side = uniform ? Math.min(h, w, 224) : 224;
+  return { hw: [side, side], style: st };
 }
 
 export interface FolderOptions {
@@ -201,13 +211,8 @@ export function loadFolderDataset(dir: string | undefined, o: FolderOptions = {}
     if (tc !== channels)
       throw new DatasetFormatError(test.files[0]!, `${tc}-channel test images, the training images have ${channels}`);
   }
-  const [h, w] = inputSize(headers, o.imageSize ?? null);
-  const style = o.style ?? styleForSize(h, w);
-  if (style === 'imagenet' && h !== w)
-    throw new DatasetFormatError(
-      root,
-      `images of ${w}x${h} pixels: the imagenet style needs a square input, set dataset.imageSize`,
-    );
+  const { hw, style } = folderInput(headers, o.imageSize ?? null, o.style ?? undefined);
+  const [h, w] = hw;
   const meta: DatasetMeta = {
     name: 'folder',
     numClasses: train.classes.length,

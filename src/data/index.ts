@@ -10,7 +10,7 @@ export {
   folderLayout,
   IMAGENET_MEAN,
   IMAGENET_STD,
-  inputSize,
+  folderInput,
   loadFolderDataset,
   loadImageFolders,
   probeImage,

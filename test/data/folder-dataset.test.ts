@@ -64,8 +64,14 @@ describe('folder datasets', () => {
     const odd = fresh();
     writeClassFolders(odd, 2, 2, 48, 40);
     assert.deepEqual(loadFolderDataset(odd).meta.shape, [3, 40, 48]);
+    assert.deepEqual(loadFolderDataset(odd, { style: 'imagenet' }).meta.shape, [3, 40, 40], 'imagenet style: a square crop');
     writeImage(join(odd, 'c0', 'big.png'), 300, 200, [1, 2, 3], 'png');
     assert.deepEqual([loadFolderDataset(odd).meta.shape, loadFolderDataset(odd).meta.style], [[3, 224, 224], 'imagenet']);
+    assert.deepEqual(loadFolderDataset(odd, { style: 'cifar' }).meta.shape, [3, 32, 32]);
+    // large images of one size: ImageNet style at their shorter side, at most 224
+    const big = fresh();
+    writeClassFolders(big, 2, 1, 120, 96);
+    assert.deepEqual([loadFolderDataset(big).meta.shape, loadFolderDataset(big).meta.style], [[3, 96, 96], 'imagenet']);
     assert.deepEqual(loadFolderDataset(odd, { imageSize: 24 }).meta.style, 'cifar');
     assert.equal(loadFolderDataset(odd, { imageSize: 24, style: 'imagenet' }).meta.style, 'imagenet');
   });
