@@ -85,13 +85,15 @@ function jpegHeader(file: string, b: Buffer): ImageHeader | null {
   return null;
 }
 
-/** Size and channels from the header only (the first 64 KiB, all of the file when the JPEG frame header lies further). */
+const PROBE_BYTES = 4096;
+
+/** Size and channels from the header only (the first 4 KiB; all of the file when a JPEG's frame header lies further). */
 export function probeImage(file: string): ImageHeader {
-  let b = readRegular(file, 65536);
+  let b = readRegular(file, PROBE_BYTES);
   if (isPng(b)) return pngHeader(file, b);
   if (!isJpeg(b)) throw new DatasetFormatError(file, 'not a JPEG or PNG image (unknown signature)');
   let h = jpegHeader(file, b);
-  if (!h && b.length === 65536) {
+  if (!h && b.length === PROBE_BYTES) {
     b = readRegular(file);
     h = jpegHeader(file, b);
   }

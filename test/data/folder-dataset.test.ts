@@ -2,7 +2,7 @@
 // size, mean and std from the training images, and one clear error per malformed folder.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
@@ -218,4 +218,10 @@ test('the header probe reads size and channels of PNG and JPEG without decoding'
   writePixels(join(dir, 'b.png'), 5, 7, new Uint8Array(35), 1);
   assert.deepEqual(probeImage(join(dir, 'a.jpg')), { width: 48, height: 40, channels: 3 });
   assert.deepEqual(probeImage(join(dir, 'b.png')), { width: 5, height: 7, channels: 1 });
+  // a 10 KB APP1 segment (EXIF) before the frame header: the probe reads on
+  const jpg = readFileSync(join(dir, 'a.jpg'));
+  const app1 = Buffer.alloc(4 + 10000);
+  app1.set([0xff, 0xe1, (10002 >> 8) & 0xff, 10002 & 0xff]);
+  writeFileSync(join(dir, 'exif.jpg'), Buffer.concat([jpg.subarray(0, 2), app1, jpg.subarray(2)]));
+  assert.deepEqual(probeImage(join(dir, 'exif.jpg')), { width: 48, height: 40, channels: 3 });
 });
