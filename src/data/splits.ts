@@ -116,7 +116,12 @@ export function makeSplits(
   else unlabeled = sampleOther(seed, sizes.unlabeled, n.other!);
   let test: number[] | null = null;
   if (pool) {
-    need('testSize', sizes.test, h, `the ${h} training images held out`);
+    need(
+      'testSize',
+      sizes.test,
+      h,
+      'the test split held out of the training set (dataset.testFromTrain; a folder dataset without test/ or val/: a tenth)',
+    );
     const pick = sizes.test === h ? pool.held : permutation(h, deriveSeed(seed, 3)).map((i) => pool.held[i]!);
     test = sortedSlice(pick, 0, sizes.test);
   } else if (n.test !== null) {
