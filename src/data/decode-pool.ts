@@ -77,13 +77,14 @@ export class DecodePool {
   }
 
   async close(): Promise<void> {
-    // an idle (unref'd) worker would let the process exit before its termination is reported
-    await Promise.all(
-      this.#workers.map((w) => {
-        w.ref();
-        return w.terminate();
-      }),
-    );
+    // A terminating worker's handle does not hold the event loop open (ref() included): without a
+    // timer the process can run out of work, and exit, before the workers' exits are reported.
+    const hold = setInterval(() => {}, 1000);
+    try {
+      await Promise.all(this.#workers.map((w) => w.terminate()));
+    } finally {
+      clearInterval(hold);
+    }
     this.#workers = [];
   }
 }
