@@ -112,7 +112,7 @@ if (nJpeg > 0) {
     const folders = loadImageFolders(dir, 224);
     const fdata = splitData(folders, null, { trainSize: 0.5, valSize: 0.1, unlabeledSize: 0 }, { seed: 0, purpose: 'search' });
     const fb = Math.min(B, fdata.train.indices.length);
-    const fs = openStream(fdata, 'train', { batchSize: fb, seed: 1, prefetch: false, mode: 'infinite' });
+    const fs = openStream(fdata, 'train', { batchSize: fb, seed: 1, prefetch: false, mode: 'infinite', pool: null });
     timeIt('folder JPEG 500x375 → RandomResizedCrop 224', 3, () => {
       const b = fs.nextSync();
       t.disposeAll(b);
@@ -150,7 +150,7 @@ if (nPng > 0) {
       writeFileSync(join(cls, `${i}.png`), PNG.sync.write(png, { colorType: 2 }));
     }
     const fdata = splitData(loadFolderDataset(dir), null, { trainSize: 0.5 }, { seed: 0, purpose: 'train' });
-    const fs = openStream(fdata, 'train', { batchSize: B, seed: 1, prefetch: false, mode: 'infinite', cutout: 16 });
+    const fs = openStream(fdata, 'train', { batchSize: B, seed: 1, prefetch: false, mode: 'infinite', cutout: 16, pool: null });
     const png = timeIt(`folder of ${pngs} PNGs 32x32, crop + flip + cutout`, 20, () => {
       const b = fs.nextSync();
       t.disposeAll(b);

@@ -88,3 +88,14 @@ export class DecodePool {
     this.#workers = [];
   }
 }
+
+let shared: DecodePool | null = null;
+
+/**
+ * The process's decode pool (all cores but one), made on first use: the default of openStream for
+ * image folders. It is never closed: idle workers do not keep the process alive.
+ */
+export function sharedDecodePool(): DecodePool {
+  shared ??= new DecodePool();
+  return shared;
+}

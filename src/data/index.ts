@@ -27,7 +27,7 @@ export * from './resize.js';
 export * from './transforms.js';
 export * from './splits.js';
 export * from './stream.js';
-export { DecodePool } from './decode-pool.js';
+export { DecodePool, sharedDecodePool } from './decode-pool.js';
 export * from './synthetic.js';
 export * from './load.js';
 export * from './inspect.js';

@@ -3,6 +3,7 @@
 // (null = the default, a count, or a fraction) become counts or per-class fractions, where a held-out
 // test split is sized, and where D_u's rule (dataset.unlabeled) picks its source.
 import { loadCifar } from './cifar.js';
+import { type DecodePool, sharedDecodePool } from './decode-pool.js';
 import { DataConfigError } from './errors.js';
 import { loadFolderDataset, loadImageFolders } from './folder.js';
 import { loadIdxDataset } from './idx.js';
@@ -284,9 +285,11 @@ export function splitData(ds: LoadedDataset, u: UnlabeledData | null, s: SizeSpe
   };
 }
 
-export interface OpenStreamOptions extends Omit<StreamOptions, 'seed'> {
+export interface OpenStreamOptions extends Omit<StreamOptions, 'seed' | 'pool'> {
   /** The run's data seed; each part derives its own stream seed from it. */
   seed: number;
+  /** Worker threads for images on disk: default the process's (sharedDecodePool); null = decode on this thread. */
+  pool?: DecodePool | null;
   /** Training augmentation; default true except for test. */
   augment?: boolean;
   /** Cutout length when augmenting (0 = off, default). */
@@ -311,8 +314,10 @@ export function openStream(
   if (!sub) throw new DataConfigError(part, `${data.meta.name} has no ${part} set`);
   const isTest = part === 'test';
   const transform = makeTransform(sub.source, data.meta, { train: o.augment ?? !isTest, cutout: o.cutout, pad: o.pad });
+  const pool = o.pool === undefined ? (sub.source.kind === 'folder' ? sharedDecodePool() : null) : o.pool;
   return new BatchStream(sub, transform, {
     ...o,
+    pool: pool ?? undefined,
     seed: deriveSeed(o.seed, PART_TAG[part]),
     mode: o.mode ?? (part === 'valid' || part === 'unlabeled' ? 'infinite' : 'epoch'),
     shuffle: o.shuffle ?? !isTest,

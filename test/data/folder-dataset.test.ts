@@ -158,7 +158,7 @@ describe('folder datasets', () => {
     const pool = new DecodePool(2);
     try {
       const grab = async (withPool: boolean) => {
-        const s = openStream(data, 'train', { batchSize: 4, seed: 3, ...(withPool && { pool }) });
+        const s = openStream(data, 'train', { batchSize: 4, seed: 3, pool: withPool ? pool : null });
         const b = await s.next();
         const x = b.x.toArray();
         t.disposeAll(b);
