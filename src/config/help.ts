@@ -26,6 +26,7 @@ interface JsonSchema {
 }
 
 function typeName(s: JsonSchema): string {
+  if (s.properties) return 'object';
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join('|');
   if (s.anyOf) return s.anyOf.map(typeName).join('|');
   if (s.prefixItems) return `[${s.prefixItems.map(typeName).join(', ')}]`;
@@ -70,7 +71,7 @@ export function describeOptions(schema: z.ZodType, overrides: Readonly<Record<st
       }
       out.push({
         key: p.join('.'),
-        type: obj ? 'object|null' : typeName(child),
+        type: typeName(child),
         default: child.default,
         description: child.description ?? '',
         overrides: ov,

@@ -15,7 +15,7 @@ const subsetSize = () =>
     .refine((v) => v < 1 || Number.isInteger(v), 'a subset size is an integer count or a fraction in (0, 1)')
     .nullable();
 
-export const DATASETS = ['cifar10', 'cifar100', 'fashion-mnist', 'imagenet'] as const;
+export const DATASETS = ['cifar10', 'cifar100', 'fashion-mnist', 'imagenet', 'folder'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 export const METHODS = ['darts', 'pc-darts', 'p-darts'] as const;
 export type Method = (typeof METHODS)[number];
@@ -50,21 +50,63 @@ export const EngineSection = z
   .describe('engine switches for GPU runs: TF32, cuDNN autotuning, memory format, autocast');
 export type EngineConfig = z.infer<typeof EngineSection>;
 
+const UNLABELED_HELP = 'expected paper, heldout or a folder as {dir: PATH} (--set dataset.unlabeled.dir=PATH)';
+
+/**
+ * Where D_u comes from: the paper's rule (CIFAR-10 <-> CIFAR-100 training images; a held-out part of the
+ * training set for the other datasets), a held-out part of the training set, or any folder of images.
+ */
+export const Unlabeled = z
+  .union(
+    [
+      z.enum(['paper', 'heldout']),
+      z.strictObject({
+        dir: z
+          .string()
+          .min(1)
+          .describe('a folder of JPEG/PNG images, searched at any depth; labels ignored, resized to the input'),
+      }),
+    ],
+    { error: () => UNLABELED_HELP },
+  )
+  .default('paper')
+  .describe(
+    'D_u: paper (CIFAR-10 <-> CIFAR-100 images, else a held-out part of train), heldout (a part of the training set), or {dir: FOLDER} (any images)',
+  );
+
 export const DatasetFields = z.strictObject({
-  name: z.enum(DATASETS).default('cifar10').describe('dataset: cifar10, cifar100, fashion-mnist or imagenet'),
+  name: z
+    .enum(DATASETS)
+    .default('cifar10')
+    .describe('dataset: cifar10, cifar100, fashion-mnist, imagenet, or folder (class folders of your own images)'),
   dir: z
     .string()
     .nullable()
     .default(null)
     .describe('data directory; null = $LBT_DATA, or /usr/share/datasets/fashion-mnist for fashion-mnist'),
+  unlabeled: Unlabeled,
   unlabeledDir: z
     .string()
     .nullable()
     .default(null)
-    .describe('source of D_u; null = the paper rule (CIFAR-10 <-> CIFAR-100 images, else a held-out part of train)'),
+    .describe("where the paper rule's other CIFAR lies (D_u of a CIFAR search); null = dir"),
+  imageSize: posInt()
+    .nullable()
+    .default(null)
+    .describe(
+      "input size of image folders; null = imagenet 224; folder: the images' own size when they share one (imagenet style: its shorter side, <= 224), else 32 or 224",
+    ),
+  style: z
+    .enum(['auto', 'cifar', 'imagenet'])
+    .default('auto')
+    .describe(
+      'cifar (random crop pad 4 + flip, CIFAR stems) or imagenet (random-resized crop + flip, ImageNet stems); auto = cifar up to 64 px',
+    ),
   trainSize: subsetSize()
     .default(null)
-    .describe('examples in D_tr; null = half the labeled training set (train_portion 0.5), <1 = fraction'),
+    .describe(
+      'examples in D_tr; null = half the labeled training set (train_portion 0.5; a third when D_u is carved from it), <1 = fraction',
+    ),
   valSize: subsetSize().default(null).describe('examples in D_val; null = the other half of the labeled training set'),
   unlabeledSize: subsetSize().default(null).describe('examples in D_u; null = all available'),
   testSize: subsetSize().default(null).describe('examples in the test set; null = the whole test split'),
@@ -72,7 +114,7 @@ export const DatasetFields = z.strictObject({
     .nullable()
     .default(null)
     .describe(
-      'hold out this many training images as the test split (one sample for every seed); search and retrain use the rest (paper §4.4 λ/γ studies: 5000)',
+      'hold out this many training images as the test split (one sample for every seed); search and retrain use the rest (paper §4.4 λ/γ studies: 5000); null = none, or a tenth for a folder dataset without test/ or val/',
     ),
   augment: z.boolean().default(true).describe('random crop (pad 4) and horizontal flip on training batches'),
   cutout: z.boolean().default(false).describe('cutout on training batches (off in search, on in retrain)'),
@@ -81,7 +123,13 @@ export const DatasetFields = z.strictObject({
 export const DatasetSection = DatasetFields.prefault({}).describe('data set and splits');
 /** `lbt train` has its own cutout keys at the top level, so its dataset section has none. */
 /** The dataset keys only a search uses: cutout has its own top-level keys in `lbt train`, and a retrain has no D_u. */
-const SEARCH_ONLY_DATASET_KEYS = { cutout: true, cutoutLength: true, unlabeledDir: true, unlabeledSize: true } as const;
+const SEARCH_ONLY_DATASET_KEYS = {
+  cutout: true,
+  cutoutLength: true,
+  unlabeled: true,
+  unlabeledDir: true,
+  unlabeledSize: true,
+} as const;
 
 /** A search's dataset section as an `lbt train` dataset section (search-only keys removed). */
 export function trainDatasetFields<T extends Record<string, unknown>>(d: T): Record<string, unknown> {
@@ -136,9 +184,11 @@ export const SupernetSection = z
       .describe('nodes concatenated into a cell output (the last ones, 1..steps); null = all steps'),
     stemMultiplier: posInt().default(3).describe('stem channels = stemMultiplier * C'),
     stem: z
-      .enum(['cifar', 'imagenet'])
-      .default('cifar')
-      .describe('stem of every space: cifar (conv3x3) or imagenet (3 strided convs, as the PC-DARTS ImageNet search)'),
+      .enum(['auto', 'cifar', 'imagenet'])
+      .default('auto')
+      .describe(
+        "stem of every space: cifar (conv3x3), imagenet (3 strided convs, as the PC-DARTS ImageNet search), or auto (the data's style)",
+      ),
     pcK: posInt().default(4).describe('PC-DARTS partial-channel factor K (ops see C/K channels)'),
   })
   .prefault({})
@@ -328,6 +378,7 @@ export const DATASET_DEFAULTS: Readonly<Record<DatasetName, Raw>> = Object.freez
   cifar10: {},
   cifar100: {},
   'fashion-mnist': {},
+  folder: {},
   imagenet: {
     layers: 14,
     channels: 48,

@@ -182,7 +182,7 @@ function concatParts(name: CifarName, loc: CifarLocation, files: readonly string
 
 function cifarMeta(name: CifarName, classNames: readonly string[]): DatasetMeta {
   const l = CIFAR_LAYOUT[name];
-  return { name, numClasses: l.numClasses, classNames, shape: [3, 32, 32], mean: l.mean, std: l.std };
+  return { name, numClasses: l.numClasses, classNames, shape: [3, 32, 32], mean: l.mean, std: l.std, style: 'cifar' };
 }
 
 /** Loads the CIFAR training (and, unless trainOnly, test) sets; everything is validated before it returns. */

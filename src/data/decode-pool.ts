@@ -5,12 +5,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DatasetFormatError } from './errors.js';
-import type { AugmentOptions } from './transforms.js';
+import type { AugmentOptions, FolderMeta } from './transforms.js';
 
 export interface DecodeJob {
   files: string[];
   seeds: Uint32Array;
-  meta: { shape: [number, number, number]; mean: number[]; std: number[] };
+  meta: FolderMeta;
   aug: AugmentOptions;
 }
 
@@ -77,7 +77,25 @@ export class DecodePool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#workers.map((w) => w.terminate()));
+    // A terminating worker's handle does not hold the event loop open (ref() included): without a
+    // timer the process can run out of work, and exit, before the workers' exits are reported.
+    const hold = setInterval(() => {}, 1000);
+    try {
+      await Promise.all(this.#workers.map((w) => w.terminate()));
+    } finally {
+      clearInterval(hold);
+    }
     this.#workers = [];
   }
+}
+
+let shared: DecodePool | null = null;
+
+/**
+ * The process's decode pool (all cores but one), made on first use: the default of openStream for
+ * image folders. It is never closed: idle workers do not keep the process alive.
+ */
+export function sharedDecodePool(): DecodePool {
+  shared ??= new DecodePool();
+  return shared;
 }

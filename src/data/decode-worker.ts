@@ -3,24 +3,14 @@ import { parentPort } from 'node:worker_threads';
 import type { DecodeJob } from './decode-pool.js';
 import { DatasetFormatError } from './errors.js';
 import { Rng } from './rng.js';
-import type { DatasetMeta, FolderSource } from './source.js';
-import { makeTransform } from './transforms.js';
+import { folderWriter } from './transforms.js';
 
 parentPort!.on('message', ({ id, job }: { id: number; job: DecodeJob }) => {
   try {
-    const source: FolderSource = {
-      kind: 'folder',
-      origin: 'worker',
-      n: job.files.length,
-      files: job.files,
-      labels: new Int32Array(job.files.length),
-      classes: [],
-    };
-    const meta: DatasetMeta = { name: 'imagenet', numClasses: 0, classNames: [], ...job.meta };
-    const tr = makeTransform(source, meta, job.aug);
+    const write = folderWriter(job.files, job.meta, job.aug);
     const per = job.meta.shape[0] * job.meta.shape[1] * job.meta.shape[2];
     const x = new Float32Array(job.files.length * per);
-    for (let k = 0; k < job.files.length; k++) tr.write(k, new Rng(job.seeds[k]!), x, k * per);
+    for (let k = 0; k < job.files.length; k++) write(k, new Rng(job.seeds[k]!), x, k * per);
     parentPort!.postMessage({ id, x }, [x.buffer]);
   } catch (err) {
     const file = err instanceof DatasetFormatError ? err.file : null;

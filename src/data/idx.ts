@@ -107,6 +107,7 @@ export function loadIdxDataset(name: IdxName, dir?: string): LoadedDataset {
     shape: [1, train.height, train.width],
     mean: [mean],
     std: [std],
+    style: 'cifar',
   };
   return { meta, train, test };
 }

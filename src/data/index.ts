@@ -5,12 +5,29 @@ export * from './rng.js';
 export * from './source.js';
 export { CIFAR_LAYOUT, type CifarName, loadCifar, locateCifar, parseCifar } from './cifar.js';
 export { FASHION_MNIST_DIR, type IdxName, idxDir, loadIdxDataset, parseIdx } from './idx.js';
-export { decodeImage, IMAGENET_MEAN, IMAGENET_STD, loadImageFolders, scanFolder } from './folder.js';
+export {
+  decodeImage,
+  folderLayout,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  folderInput,
+  loadFolderDataset,
+  loadImageFolders,
+  probeImage,
+  scanFolder,
+  scanImages,
+  SMALL_IMAGE_MAX,
+  styleForSize,
+} from './folder.js';
+export { type ImageHeader, toChannels } from './image-file.js';
+export * from './stats.js';
+export * from './unlabeled.js';
 export * from './augment.js';
 export * from './resize.js';
 export * from './transforms.js';
 export * from './splits.js';
 export * from './stream.js';
-export { DecodePool } from './decode-pool.js';
+export { DecodePool, sharedDecodePool } from './decode-pool.js';
 export * from './synthetic.js';
 export * from './load.js';
+export * from './inspect.js';

@@ -1,7 +1,15 @@
 // Image sources: where the pixels of a dataset come from, before any transform.
 
-export const DATASET_NAMES = ['cifar10', 'cifar100', 'fashion-mnist', 'mnist', 'imagenet', 'synthetic'] as const;
+export const DATASET_NAMES = ['cifar10', 'cifar100', 'fashion-mnist', 'mnist', 'imagenet', 'folder', 'synthetic'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
+
+/**
+ * How images are fed to the networks. cifar: fixed-size images (resized whole when they are not the
+ * input size), random crop with zero padding + horizontal flip, the CIFAR stems (NetworkCIFAR, the
+ * supernet's conv3x3 stem). imagenet: random-resized crop + flip, resize + centre crop for evaluation,
+ * the ImageNet stems (NetworkImageNet, three strided convs).
+ */
+export type Style = 'cifar' | 'imagenet';
 
 /** Images held in memory: uint8, NHWC (row-major, channel innermost). */
 export interface ArraySource {
@@ -17,14 +25,15 @@ export interface ArraySource {
   readonly labels: Int32Array | null;
 }
 
-/** Images left on disk (ImageNet-style class folders), decoded when a batch needs them. */
+/** Images left on disk (class folders, or any folder of images for D_u), decoded when a batch needs them. */
 export interface FolderSource {
   readonly kind: 'folder';
   readonly origin: string;
   readonly n: number;
   /** Absolute path per image. */
   readonly files: readonly string[];
-  readonly labels: Int32Array;
+  /** Class per image (its folder's position in `classes`), or null for a folder of unlabeled images. */
+  readonly labels: Int32Array | null;
   readonly classes: readonly string[];
 }
 
@@ -40,6 +49,8 @@ export interface DatasetMeta {
   /** Per-channel normalisation applied after scaling pixels to [0, 1]. */
   readonly mean: readonly number[];
   readonly std: readonly number[];
+  /** How images are fed (augmentation, evaluation transform, stems). */
+  readonly style: Style;
 }
 
 /** A dataset as distributed: its training and test parts. */
@@ -47,6 +58,8 @@ export interface LoadedDataset {
   readonly meta: DatasetMeta;
   readonly train: ImageSource;
   readonly test: ImageSource | null;
+  /** True when meta.mean/std are placeholders to be computed from the training images (a dataset lbt does not know). */
+  readonly statsToCompute?: boolean;
 }
 
 /** Removes the labels of an in-memory source (the pixels are shared, not copied). */

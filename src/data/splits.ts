@@ -13,6 +13,28 @@ import type { DatasetName } from './source.js';
 
 const Indices = z.array(z.number().int().nonnegative());
 
+/** Where D_u came from (dataset.unlabeled), so that a resumed run reads the same images. */
+export const UnlabeledSource = z.strictObject({
+  /** The rule that chose it: the paper's, a held-out part of the training set, or a folder of images. */
+  rule: z.enum(['paper', 'heldout', 'folder']),
+  /** 'train': carved from the labelled training set (labels removed); else the dataset or folder read. */
+  from: z.enum(['train', 'cifar10', 'cifar100', 'folder']),
+  /** The file or directory it was read from. */
+  origin: z.string(),
+  /** Images in that source (the training set's for 'train'). */
+  images: z.number().int().nonnegative(),
+  /** Images of a D_u folder left out because they are labelled images of the dataset (same folder). */
+  excluded: z.number().int().nonnegative().default(0),
+});
+export type UnlabeledSource = z.infer<typeof UnlabeledSource>;
+
+/** Per-channel normalisation computed from the training images (datasets lbt does not know); reused on resume. */
+export const SavedNormalization = z.strictObject({
+  mean: z.array(z.number()).min(1),
+  std: z.array(z.number().positive()).min(1),
+  images: z.number().int().positive(),
+});
+
 export const SplitIndices = z.strictObject({
   format: z.literal('lbt-splits/1'),
   dataset: z.string(),
@@ -26,6 +48,10 @@ export const SplitIndices = z.strictObject({
   testFrom: z.enum(['test', 'train']).default('test'),
   /** Indices into the test set (or the training set, see testFrom), or null when there is none. */
   test: Indices.nullable(),
+  /** Where D_u came from (absent in splits written before dataset.unlabeled existed). */
+  unlabeledSource: UnlabeledSource.optional(),
+  /** The mean and std the run normalises with, when computed from the data. */
+  normalization: SavedNormalization.optional(),
 });
 export type SplitIndices = z.infer<typeof SplitIndices>;
 
@@ -51,10 +77,16 @@ const HELD_OUT_SEED = deriveSeed(0x4c4254, 5);
  * sample that does not depend on the run seed, so every seed and every λ/γ point is tested on the
  * same images. Returns the held-out part (unsorted) and the rest, in the sample's order.
  */
-function holdOut(nTrain: number, count: number): { held: Int32Array; rest: Int32Array } {
+export function holdOut(nTrain: number, count: number): { held: Int32Array; rest: Int32Array } {
   need('testFromTrain', count, nTrain, 'the training set');
   const q = permutation(nTrain, HELD_OUT_SEED);
   return { held: q.subarray(0, count), rest: q.subarray(count) };
+}
+
+/** `count` images of a D_u source of n (another dataset or a folder), by the run seed, sorted. */
+export function sampleOther(seed: number, count: number, other: { name: string; n: number }): number[] {
+  need('unlabeledSize', count, other.n, `${other.name}`);
+  return sortedSlice(permutation(other.n, deriveSeed(seed, 2)), 0, count);
 }
 
 /**
@@ -81,13 +113,15 @@ export function makeSplits(
   const valid = sortedSlice(p, sizes.train, sizes.train + sizes.valid);
   let unlabeled: number[];
   if (same) unlabeled = sortedSlice(p, sizes.train + sizes.valid, carved);
-  else {
-    need('unlabeledSize', sizes.unlabeled, n.other!.n, `${n.other!.name}'s training set`);
-    unlabeled = sortedSlice(permutation(n.other!.n, deriveSeed(seed, 2)), 0, sizes.unlabeled);
-  }
+  else unlabeled = sampleOther(seed, sizes.unlabeled, n.other!);
   let test: number[] | null = null;
   if (pool) {
-    need('testSize', sizes.test, h, `the ${h} training images held out`);
+    need(
+      'testSize',
+      sizes.test,
+      h,
+      'the test split held out of the training set (dataset.testFromTrain; a folder dataset without test/ or val/: a tenth)',
+    );
     const pick = sizes.test === h ? pool.held : permutation(h, deriveSeed(seed, 3)).map((i) => pool.held[i]!);
     test = sortedSlice(pick, 0, sizes.test);
   } else if (n.test !== null) {

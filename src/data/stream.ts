@@ -316,6 +316,11 @@ export class BatchStream {
     while (this.#epoch === e) yield this.nextSync();
   }
 
+  /** The worker pool that decodes this stream's images, or null (made on this thread). */
+  get pool(): DecodePool | null {
+    return this.transform.folder ? this.#pool : null;
+  }
+
   /** Cancels pending preparation (the pool, owned by the caller, stays open); the stream can still be used. */
   close(): void {
     this.#cancel();

@@ -40,6 +40,7 @@ export function syntheticDataset(o: SyntheticOptions): LoadedDataset {
     shape: [c, h, w],
     mean: new Array(c).fill(0.5),
     std: new Array(c).fill(0.25),
+    style: 'cifar',
   };
   return { meta, train, test };
 }

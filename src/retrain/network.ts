@@ -9,7 +9,7 @@ import * as t from '../torch/index.js';
 
 export type EvalNetwork = NetworkCIFAR | NetworkImageNet;
 
-/** NetworkImageNet for ImageNet, NetworkCIFAR (with the data's input channels) for everything else. */
+/** NetworkImageNet for data fed ImageNet-style, NetworkCIFAR for the rest (both with the data's input channels). */
 export function buildEvalNetwork(
   c: Pick<RetrainConfig, 'layers' | 'channels' | 'auxiliary'>,
   g: Genotype,
@@ -23,7 +23,7 @@ export function buildEvalNetwork(
     auxiliary: c.auxiliary,
     inChannels: meta.shape[0],
   };
-  if (meta.name === 'imagenet') return new NetworkImageNet(cfg);
+  if (meta.style === 'imagenet') return new NetworkImageNet(cfg);
   if (c.channels % 2 !== 0)
     throw new DataConfigError('channels', `NetworkCIFAR needs an even C (it doubles at reductions), got ${c.channels}`);
   return new NetworkCIFAR(cfg);

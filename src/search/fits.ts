@@ -10,13 +10,17 @@ import { checkBatchFitsMemory, checkBatchFitsSplits } from '../runs/memory.js';
  * stem, each cell's two preprocessed inputs, every op output on every edge ('none' keeps nothing;
  * PC-DARTS ops see C/K channels) and the cell output. Intermediates inside ops are left out.
  */
-export function supernetFloorBytes(cfg: SearchConfig, shape: readonly [number, number, number]): number {
+export function supernetFloorBytes(
+  cfg: SearchConfig,
+  shape: readonly [number, number, number],
+  style: 'cifar' | 'imagenet' = 'cifar',
+): number {
   const s = cfg.supernet;
   const [cin, h0, w0] = shape;
   const ops = PRIMITIVES.length - 1;
   const share = cfg.method === 'pc-darts' ? 1 / s.pcK : 1;
   const layers = cfg.method === 'p-darts' ? Math.max(...cfg.pdarts.layers) : s.layers;
-  const down = s.stem === 'imagenet' ? 8 : 1;
+  const down = (s.stem === 'auto' ? style : s.stem) === 'imagenet' ? 8 : 1;
   let [h, w, c] = [Math.ceil(h0 / down), Math.ceil(w0 / down), s.channels];
   let floats = cin * h0 * w0 + s.stemMultiplier * s.channels * h * w;
   for (let i = 0; i < layers; i++) {
@@ -36,7 +40,7 @@ export function checkSearchFits(cfg: SearchConfig, data: SplitData): void {
     ['D_val', data.valid.indices.length],
     ['D_u', data.unlabeled.indices.length],
   ]);
-  const perExample = supernetFloorBytes(cfg, data.meta.shape);
+  const perExample = supernetFloorBytes(cfg, data.meta.shape, data.meta.style);
   const shrink = cfg.method === 'p-darts' ? 'supernet.channels or pdarts.layers' : 'supernet.channels or supernet.layers';
   checkBatchFitsMemory('batchSize', cfg.batchSize, perExample, 'the supernet', cfg.device, shrink);
 }

@@ -13,11 +13,13 @@ import * as t from '../torch/index.js';
 export interface DataShape {
   classes: number;
   channels: number;
+  /** The data's style: the supernet's stem when supernet.stem is auto. */
+  style: DatasetMeta['style'];
 }
 
-/** The classes and input channels of a dataset. */
+/** The classes, input channels and style of a dataset. */
 export function dataShape(meta: DatasetMeta): DataShape {
-  return { classes: meta.numClasses, channels: meta.shape[0] };
+  return { classes: meta.numClasses, channels: meta.shape[0], style: meta.style };
 }
 
 export interface PdartsStage {
@@ -30,7 +32,8 @@ export interface PdartsStage {
 /** The teacher supernet of the configured space (a P-DARTS stage needs its op lists). */
 export function buildSupernet(cfg: SearchConfig, data: DataShape, stage?: PdartsStage): SearchNetwork {
   const s = cfg.supernet;
-  const shape = { steps: s.steps, multiplier: s.multiplier ?? s.steps, stemMultiplier: s.stemMultiplier, stem: s.stem };
+  const stem = s.stem === 'auto' ? data.style : s.stem;
+  const shape = { steps: s.steps, multiplier: s.multiplier ?? s.steps, stemMultiplier: s.stemMultiplier, stem };
   const common = { C: s.channels, numClasses: data.classes, inChannels: data.channels, ...shape };
   switch (cfg.method) {
     case 'darts':

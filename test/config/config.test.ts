@@ -35,8 +35,8 @@ test('search defaults are the DARTS reference values (darts-family.md §3, paper
   assert.equal(c.arch.lr, 3e-4);
   assert.deepEqual(c.arch.betas, [0.5, 0.999]);
   assert.equal(c.arch.weightDecay, 1e-3);
-  // multiplier null: all steps nodes (the reference's multiplier = steps = 4)
-  assert.deepEqual(c.supernet, { channels: 16, layers: 8, steps: 4, multiplier: null, stemMultiplier: 3, stem: 'cifar', pcK: 4 });
+  // multiplier null: all steps nodes (the reference's multiplier = steps = 4); stem auto: the data's style
+  assert.deepEqual(c.supernet, { channels: 16, layers: 8, steps: 4, multiplier: null, stemMultiplier: 3, stem: 'auto', pcK: 4 });
   assert.deepEqual(c.pdarts, { layers: [5, 11, 17], opsKept: [5, 3, 1], dropout: [0, 0.4, 0.7], maxSkip: 2 });
   assert.equal(c.archWarmupEpochs, 0);
   assert.equal(c.retrain, null);
@@ -129,6 +129,34 @@ test('--set: dotted keys, JSON values where they parse, strings otherwise, later
   assert.equal(c.retrain?.epochs, 2);
   assert.equal(c.retrain?.channels, 36, 'a retrain section is filled with the retrain defaults');
   assert.deepEqual(deepMerge({ a: { b: 1, c: 2 } }, { a: { c: 3 } }), { a: { b: 1, c: 3 } });
+});
+
+test('dataset.unlabeled: paper by default, heldout, or a folder {dir}; anything else names the three forms', () => {
+  assert.equal(loadSearchConfig({}).dataset.unlabeled, 'paper');
+  assert.equal(loadSearchConfig({ sets: ['dataset.unlabeled=heldout'] }).dataset.unlabeled, 'heldout');
+  const folder = loadSearchConfig({ preset: 'lbt-rn18-darts2nd-cifar10', sets: ['dataset.unlabeled.dir=/data/unlabeled'] });
+  assert.deepEqual(folder.dataset.unlabeled, { dir: '/data/unlabeled' });
+  const y = file(
+    'unlabeled.yaml',
+    'method: darts\ndataset:\n  name: folder\n  dir: /data/mine\n  imageSize: 32\n  style: cifar\n  unlabeled: {dir: /data/u}\n',
+  );
+  const c = loadSearchConfig({ file: y, sets: ['dataset.unlabeled=heldout'] });
+  assert.deepEqual(
+    [c.dataset.name, c.dataset.imageSize, c.dataset.style, c.dataset.unlabeled],
+    ['folder', 32, 'cifar', 'heldout'],
+  );
+  assert.throws(
+    () => loadSearchConfig({ sets: ['dataset.unlabeled=/data/unlabeled'] }),
+    (e: unknown) =>
+      e instanceof ConfigError && /dataset\.unlabeled.*expected paper, heldout or a folder as \{dir: PATH\}/.test(e.message),
+  );
+  assert.throws(() => loadSearchConfig({ sets: ['dataset.unlabeled.path=/x'] }), /dataset\.unlabeled/);
+  assert.throws(() => loadSearchConfig({ sets: ['dataset.style=big'] }), /dataset\.style/);
+  // D_u is the search's: a retrain's and `lbt train`'s dataset section has no such key
+  const r = loadSearchConfig({ file: y, sets: ['retrain={}'] });
+  assert.equal(r.retrain?.dataset, null);
+  assert.deepEqual(loadTrainConfig({ file: y }).dataset.name, 'folder');
+  assert.throws(() => loadTrainConfig({ sets: ['dataset.unlabeled=heldout'] }), /dataset\.unlabeled.*unknown key/);
 });
 
 test('cross-field checks: ablations need lbt, P-DARTS lists one entry per stage', () => {

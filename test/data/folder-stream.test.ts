@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { DatasetFormatError, DecodePool, loadImageFolders, openStream, splitData } from '../../src/data/index.js';
+import {
+  DatasetFormatError,
+  DecodePool,
+  loadImageFolders,
+  openStream,
+  sharedDecodePool,
+  splitData,
+  syntheticDataset,
+} from '../../src/data/index.js';
 import * as t from '../../src/torch/index.js';
 import { tempDir, writeImage } from './helpers.js';
 
@@ -27,7 +35,7 @@ const sizes = { trainSize: 0.5, valSize: 0.25, unlabeledSize: 0.25 };
 const data = splitData(loadImageFolders(tmp.dir, 16), null, sizes, { seed: 0, purpose: 'search' });
 
 const collect = async (withPool: boolean, part: 'train' | 'test', n: number) => {
-  const s = openStream(data, part, { batchSize: 3, seed: 4, pool: withPool ? pool : undefined });
+  const s = openStream(data, part, { batchSize: 3, seed: 4, pool: withPool ? pool : null });
   const out = [];
   for (let i = 0; i < n; i++) {
     const b = await s.next();
@@ -60,11 +68,24 @@ test('an unreadable image fails the batch with DatasetFormatError naming it, fro
   const src = data.train.source;
   const bad = src.kind === 'folder' ? src.files[data.train.indices[0]!]! : '';
   writeFileSync(bad, 'garbage');
-  for (const p of [pool, undefined]) {
+  for (const p of [pool, null]) {
     const s = openStream(data, 'train', { batchSize: 16, seed: 4, pool: p, mode: 'infinite' });
     await assert.rejects(
       s.next(),
       (e: unknown) => e instanceof DatasetFormatError && e.file === bad && /not a JPEG or PNG/.test(e.message),
     );
   }
+});
+
+test("streams over image folders decode in the process's shared pool unless told otherwise; in-memory ones never", () => {
+  const o = { batchSize: 3, seed: 4 };
+  const shared = sharedDecodePool();
+  assert.ok(shared.size >= 1);
+  assert.equal(openStream(data, 'train', o).pool, shared, 'the default for a folder');
+  assert.equal(openStream(data, 'test', { ...o, prefetch: false }).pool, shared, 'evaluation too');
+  assert.equal(openStream(data, 'train', { ...o, pool }).pool, pool);
+  assert.equal(openStream(data, 'train', { ...o, pool: null }).pool, null);
+  const mem = splitData(syntheticDataset({ n: 40, seed: 1 }), null, {}, { seed: 0, purpose: 'train' });
+  assert.equal(openStream(mem, 'train', o).pool, null);
+  assert.equal(openStream(mem, 'train', { ...o, pool }).pool, null, 'in-memory images are not sent to workers');
 });

@@ -103,3 +103,39 @@ export function writeImage(file: string, w: number, h: number, rgb: [number, num
     writeFileSync(file, PNG.sync.write(png));
   } else writeFileSync(file, jpeg.encode({ data: rgba, width: w, height: h }, 100).data);
 }
+
+/** An image file from pixels (HWC, 1 or 3 channels): PNG (grey or RGB, lossless) or JPEG (colour, quality 100). */
+export function writePixels(file: string, w: number, h: number, pix: Uint8Array, channels: 1 | 3, kind: 'png' | 'jpeg' = 'png') {
+  const rgba = Buffer.alloc(w * h * 4);
+  for (let i = 0; i < w * h; i++)
+    for (let c = 0; c < 4; c++) rgba[4 * i + c] = c === 3 ? 255 : pix[i * channels + (channels === 1 ? 0 : c)]!;
+  if (kind === 'jpeg') return writeFileSync(file, jpeg.encode({ data: rgba, width: w, height: h }, 100).data);
+  const png = new PNG({ width: w, height: h });
+  rgba.copy(png.data);
+  writeFileSync(file, PNG.sync.write(png, { colorType: channels === 1 ? 0 : 2 }));
+}
+
+/**
+ * A `folder` dataset of class folders under dir: `perClass` PNG images of w×h per class (c0, c1, ...),
+ * each a class-dependent colour plus noise; returns the file names per class in the order written.
+ */
+export function writeClassFolders(
+  dir: string,
+  classes: number,
+  perClass: number,
+  w: number,
+  h: number,
+  channels: 1 | 3 = 3,
+  seed = 0,
+) {
+  const rng = new Rng(seed);
+  for (let c = 0; c < classes; c++) {
+    mkdirSync(join(dir, `c${c}`), { recursive: true });
+    for (let i = 0; i < perClass; i++) {
+      const pix = new Uint8Array(w * h * channels);
+      for (let p = 0; p < pix.length; p++)
+        pix[p] = Math.min(255, Math.max(0, Math.floor((255 * (c + 0.5)) / classes) + rng.int(41) - 20));
+      writePixels(join(dir, `c${c}`, `img${String(i).padStart(3, '0')}.png`), w, h, pix, channels);
+    }
+  }
+}

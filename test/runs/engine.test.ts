@@ -122,7 +122,15 @@ test('retrain under autocast: the evaluation network forwards in bfloat16, the l
   const live = t.liveTensors();
   t.scope(() => {
     t.manualSeed(2);
-    const meta = { name: 'fashion-mnist', numClasses: 4, classNames: [], shape: [1, 8, 8], mean: [0], std: [1] } as const;
+    const meta = {
+      name: 'fashion-mnist',
+      numClasses: 4,
+      classNames: [],
+      shape: [1, 8, 8],
+      mean: [0],
+      std: [1],
+      style: 'cifar',
+    } as const;
     const net = buildEvalNetwork({ layers: 3, channels: 8, auxiliary: true }, GENOTYPES.DARTS_V2, meta);
     net.eval();
     const x = t.randn([2, 1, 8, 8]);

@@ -7,7 +7,7 @@ import { buildSupernet } from '../../src/search/models.js';
 import { initialOps } from '../../src/search/state.js';
 import * as t from '../../src/torch/index.js';
 
-const cifar = { classes: 10, channels: 3 };
+const cifar = { classes: 10, channels: 3, style: 'cifar' as const };
 const supernet = (sets: string[]) => buildSupernet(loadSearchConfig({ sets }), cifar);
 const countOf = (sets: string[]) => {
   const net = supernet(sets);
