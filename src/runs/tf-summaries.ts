@@ -1,0 +1,125 @@
+// What a run shows in TensorBoard: metrics records and architecture snapshots as scalars and
+// histograms, written as they are logged (RunDir.log / writeSnapshot) next to metrics.jsonl.
+//
+//   train/*      step records: the last batch's teacher and student loss and accuracy, lr
+//   teaching/*   step records: the sizes of the hypergradient's terms (see TeachingSignal)
+//   epoch/*      epoch records: train means, validation, agreement, pseudo-label accuracy,
+//                architecture entropy, skip-connects, seconds
+//   alpha-<cell>-<edge>/<op>   softmax(α) of each edge and op (edge "n1<-k-2": node 1 from input k-2)
+//   beta-<cell>/<edge>          PC-DARTS edge weights
+//   alpha/<cell>                histogram of every edge's op weights
+// Accuracies are fractions, as in metrics.jsonl; TensorBoard stores scalars as float32.
+import type { ArchSnapshot, EpochRecord, MetricsRecord, ModelMetrics, StepRecord } from '../train/run-types.js';
+import { edgeLabels } from './arch-names.js';
+import { EventWriter, type EventWriterOptions } from './tfevents.js';
+
+type Scalars = Record<string, number>;
+
+function put(out: Scalars, tag: string, v: number | null | undefined): void {
+  if (v !== undefined && v !== null && Number.isFinite(v)) out[tag] = v;
+}
+
+function modelScalars(
+  out: Scalars,
+  prefix: string,
+  who: string,
+  m: ModelMetrics | undefined,
+  splits: readonly ('train' | 'val')[],
+) {
+  for (const split of splits) {
+    const la = m?.[split];
+    const name = splits.length === 1 ? who : `${who}_${split}`;
+    put(out, `${prefix}/${name}_loss`, la?.loss);
+    put(out, `${prefix}/${name}_acc`, la?.acc);
+  }
+}
+
+function stepScalars(r: StepRecord): Scalars {
+  const out: Scalars = {};
+  modelScalars(out, 'train', 'teacher', r.teacher, ['train']);
+  modelScalars(out, 'train', 'student', r.student, ['train']);
+  put(out, 'train/lr', r.lr);
+  // TODO(wiring): StepRecord.teaching once run-types has it
+  const teaching = (r as { teaching?: Record<string, number> }).teaching;
+  for (const [k, v] of Object.entries(teaching ?? {})) put(out, `teaching/${k}`, v);
+  return out;
+}
+
+function epochScalars(r: EpochRecord): Scalars {
+  const out: Scalars = {};
+  modelScalars(out, 'epoch', 'teacher', r.teacher, ['train', 'val']);
+  modelScalars(out, 'epoch', 'student', r.student, ['train', 'val']);
+  put(out, 'epoch/agreement', r.agreement);
+  put(out, 'epoch/pseudo_label_acc', r.pseudoAcc);
+  put(out, 'epoch/alpha_entropy_normal', r.alphaEntropy?.normal);
+  put(out, 'epoch/alpha_entropy_reduce', r.alphaEntropy?.reduce);
+  put(out, 'epoch/skip_connects', r.skipConnects);
+  put(out, 'epoch/seconds', r.seconds);
+  put(out, 'epoch/data_seconds', r.dataSeconds);
+  put(out, 'epoch/lr', r.lr);
+  return out;
+}
+
+/** The scalars of one metrics record (events have none). */
+export function recordScalars(r: MetricsRecord): Scalars {
+  return r.kind === 'step' ? stepScalars(r) : r.kind === 'epoch' ? epochScalars(r) : {};
+}
+
+const tagEdge = (label: string) => label.replace('←', '<-');
+
+/** softmax(α) per cell, edge and op (P-DARTS: each edge's own ops), and PC-DARTS betas per edge. */
+export function snapshotScalars(s: ArchSnapshot): Scalars {
+  const out: Scalars = {};
+  for (const cell of ['normal', 'reduce'] as const) {
+    const w = s.weights[cell];
+    const labels = edgeLabels(w.length).map(tagEdge);
+    w.forEach((row, i) => {
+      const ops = s.edgeOps?.[cell][i] ?? s.ops;
+      row.forEach((v, j) => put(out, `alpha-${cell}-${labels[i]}/${ops[j] ?? j}`, v));
+    });
+    s.betas?.[cell].forEach((v, i) => put(out, `beta-${cell}/${labels[i] ?? i}`, v));
+  }
+  return out;
+}
+
+export function snapshotHistograms(s: ArchSnapshot): Record<string, number[]> {
+  return { 'alpha/normal': s.weights.normal.flat(), 'alpha/reduce': s.weights.reduce.flat() };
+}
+
+/**
+ * A run's event file. Wall times are the run's start plus the record's `time`, so a file rebuilt
+ * from metrics.jsonl carries the same times as the one written live.
+ */
+export class TfRunLog {
+  private readonly writer: EventWriter;
+
+  constructor(
+    dir: string,
+    private readonly startedAt: number,
+    o: Omit<EventWriterOptions, 'wallTime'> & { wallTime?: number } = {},
+  ) {
+    this.writer = new EventWriter(dir, { wallTime: o.wallTime ?? Date.now() / 1000, ...o });
+  }
+
+  get path(): string {
+    return this.writer.path;
+  }
+
+  private wall(seconds: number): number {
+    return this.startedAt + seconds;
+  }
+
+  record(r: MetricsRecord): void {
+    this.writer.scalars(r.step, this.wall(r.time), recordScalars(r));
+  }
+
+  /** An architecture snapshot taken `seconds` into the run. */
+  snapshot(s: ArchSnapshot, seconds: number): void {
+    this.writer.scalars(s.step, this.wall(seconds), snapshotScalars(s));
+    this.writer.histograms(s.step, this.wall(seconds), snapshotHistograms(s));
+  }
+
+  close(): void {
+    this.writer.close();
+  }
+}
