@@ -1,0 +1,225 @@
+// The data behind a run's views, as named tables of rows, built record by record: the static
+// report feeds a finished run's records in, the live server feeds them as they are appended and
+// pushes each call's new rows to the page. One builder, so both show the same thing.
+import { edgeEnds, edgeLabels, keptEdges, stateName } from '../../runs/arch-names.js';
+import type { ArchSnapshot, EpochRecord, MetricsRecord, ModelMetrics, StepRecord } from '../../train/run-types.js';
+
+/** who: teacher, student, agreement, pseudo-labels; split: batch (one step's batch), train (epoch mean), val, unlabeled. */
+export interface CurveRow {
+  step: number;
+  panel: 'loss' | 'accuracy (%)';
+  who: string;
+  split: 'batch' | 'train' | 'val' | 'unlabeled';
+  value: number;
+}
+/** One op of one edge at one snapshot: w = softmax weight, dev = w − 1/k (k ops on the edge). */
+export interface ArchRow {
+  step: number;
+  cell: 'normal' | 'reduce';
+  /** "normal n1←k-2": the key of the kept table. */
+  key: string;
+  edge: string;
+  e: number;
+  node: string;
+  input: string;
+  nodeIdx: number;
+  inputIdx: number;
+  op: string;
+  w: number;
+  dev: number;
+}
+export interface KeptRow {
+  key: string;
+  keptOp: string;
+}
+export interface SeriesRow {
+  step: number;
+  panel: string;
+  series: string;
+  value: number;
+}
+export interface TimingRow {
+  step: number;
+  secondsPerStep: number;
+}
+export interface BetaRow {
+  step: number;
+  cell: 'normal' | 'reduce';
+  node: string;
+  input: string;
+  b: number;
+  dev: number;
+}
+export interface StageRow {
+  step: number;
+  label: string;
+}
+
+/** The named tables. `kept` is replaced as a whole by each snapshot; the others only grow. */
+export interface ViewTables {
+  curves: CurveRow[];
+  arch: ArchRow[];
+  kept: KeptRow[];
+  archStats: SeriesRow[];
+  timing: TimingRow[];
+  teaching: SeriesRow[];
+  betas: BetaRow[];
+  stages: StageRow[];
+}
+export type TableName = keyof ViewTables;
+export const TABLE_NAMES: readonly TableName[] = ['curves', 'arch', 'kept', 'archStats', 'timing', 'teaching', 'betas', 'stages'];
+
+/** What one call added: new rows per table; `kept` (when present) replaces the table. */
+export type ViewDelta = Partial<ViewTables>;
+
+export const emptyTables = (): ViewTables => ({
+  curves: [],
+  arch: [],
+  kept: [],
+  archStats: [],
+  timing: [],
+  teaching: [],
+  betas: [],
+  stages: [],
+});
+
+/** Teaching-signal series: name in the step record → legend. */
+export const TEACHING_SERIES: Readonly<Record<string, string>> = {
+  uARatio: '‖γξλ·u_A‖ / ‖a_v‖ (student → A directly)',
+  uTRatio: '‖γξλ·u_T‖ / ‖g_v‖ (student → T′ → A)',
+};
+
+const pct = (x: number) => 100 * x;
+
+function modelCurves(out: CurveRow[], step: number, who: string, m: ModelMetrics | undefined, batch: boolean) {
+  for (const s of ['train', 'val'] as const) {
+    const la = m?.[s];
+    if (!la) continue;
+    const split = batch ? 'batch' : s;
+    if (Number.isFinite(la.loss)) out.push({ step, panel: 'loss', who, split, value: la.loss });
+    if (Number.isFinite(la.acc)) out.push({ step, panel: 'accuracy (%)', who, split, value: pct(la.acc) });
+  }
+}
+
+function stepRows(r: StepRecord): CurveRow[] {
+  const out: CurveRow[] = [];
+  modelCurves(out, r.step, 'teacher', r.teacher, true);
+  modelCurves(out, r.step, 'student', r.student, true);
+  return out;
+}
+
+function epochRows(r: EpochRecord): CurveRow[] {
+  const out: CurveRow[] = [];
+  modelCurves(out, r.step, 'teacher', r.teacher, false);
+  modelCurves(out, r.step, 'student', r.student, false);
+  const acc = (who: string, v: number | undefined) => {
+    if (v !== undefined && Number.isFinite(v))
+      out.push({ step: r.step, panel: 'accuracy (%)', who, split: 'unlabeled', value: pct(v) });
+  };
+  acc('student-teacher agreement', r.agreement);
+  acc('pseudo-label accuracy', r.pseudoAcc);
+  return out;
+}
+
+const entropyOf = (rows: readonly (readonly number[])[]) =>
+  rows.length ? rows.reduce((a, p) => a + p.reduce((h, v) => (v > 0 ? h - v * Math.log(v) : h), 0), 0) / rows.length : 0;
+
+/** Where a run is, from its records: the last step, epochs finished, stage, seconds. */
+export interface Progress {
+  step: number;
+  epochsDone: number;
+  stage: number;
+  time: number;
+  /** The plan a start or resume record carries (total steps and epochs), when it does. */
+  totalSteps: number | null;
+  totalEpochs: number | null;
+}
+
+/** Accumulates a run's tables; each add* returns what it added. */
+export class ViewRows {
+  readonly tables: ViewTables = emptyTables();
+  readonly progress: Progress = { step: 0, epochsDone: 0, stage: 0, time: 0, totalSteps: null, totalEpochs: null };
+  private lastStep: { step: number; time: number } | null = null;
+
+  private track(r: MetricsRecord): void {
+    const p = this.progress;
+    p.step = Math.max(p.step, r.step);
+    p.time = Math.max(p.time, r.time);
+    if (r.kind === 'epoch') p.epochsDone++;
+    if (r.kind !== 'event' && r.stage !== undefined) p.stage = r.stage;
+    const plan = (r as { plan?: { totalSteps?: number; totalEpochs?: number } }).plan;
+    if (plan?.totalSteps !== undefined) p.totalSteps = plan.totalSteps;
+    if (plan?.totalEpochs !== undefined) p.totalEpochs = plan.totalEpochs;
+  }
+
+  addRecord(r: MetricsRecord): ViewDelta {
+    this.track(r);
+    const d: ViewDelta = {};
+    if (r.kind === 'step') {
+      d.curves = stepRows(r);
+      if (this.lastStep && r.step > this.lastStep.step && r.time >= this.lastStep.time)
+        d.timing = [{ step: r.step, secondsPerStep: (r.time - this.lastStep.time) / (r.step - this.lastStep.step) }];
+      this.lastStep = { step: r.step, time: r.time };
+      const teaching = (r as { teaching?: Record<string, number> }).teaching ?? {};
+      d.teaching = Object.entries(TEACHING_SERIES)
+        .filter(([k]) => Number.isFinite(teaching[k]))
+        .map(([k, series]) => ({ step: r.step, panel: 'ratio', series, value: teaching[k] as number }));
+    } else if (r.kind === 'epoch') d.curves = epochRows(r);
+    else if (r.event === 'stage') d.stages = [{ step: r.step, label: r.message ?? 'stage' }];
+    else if (r.event === 'resume' || r.event === 'start') this.lastStep = null; // no step time across a restart
+    return this.merge(d);
+  }
+
+  addSnapshot(s: ArchSnapshot): ViewDelta {
+    const d: ViewDelta = { arch: [], archStats: [], betas: [], kept: [] };
+    for (const cell of ['normal', 'reduce'] as const) {
+      const w = s.weights[cell];
+      const labels = edgeLabels(w.length);
+      const ends = edgeEnds(w.length);
+      w.forEach((row, e) => {
+        const ops = s.edgeOps?.[cell][e] ?? s.ops;
+        const edge = labels[e] as string;
+        const { node, input } = ends[e] as { node: number; input: number };
+        const base = {
+          ...{ step: s.step, cell, key: `${cell} ${edge}`, edge, e },
+          ...{ node: `n${node}`, input: stateName(input), nodeIdx: node, inputIdx: input },
+        };
+        row.forEach((v, j) => d.arch?.push({ ...base, op: ops[j] ?? String(j), w: v, dev: v - 1 / row.length }));
+      });
+      d.archStats?.push({ step: s.step, panel: 'entropy (nats)', series: cell, value: entropyOf(w) });
+      d.archStats?.push({ step: s.step, panel: 'skip-connects', series: cell, value: countSkips(s, cell) });
+      for (const [e, op] of keptEdges(s.genotype, cell)) d.kept?.push({ key: `${cell} ${labels[e]}`, keptOp: op });
+      s.betas?.[cell].forEach((b, e) => {
+        const { node, input } = ends[e] as { node: number; input: number };
+        d.betas?.push({ step: s.step, cell, node: `n${node}`, input: stateName(input), b, dev: b - 1 / (node + 2) });
+      });
+    }
+    return this.merge(d);
+  }
+
+  private merge(d: ViewDelta): ViewDelta {
+    for (const k of TABLE_NAMES) {
+      const rows = d[k];
+      if (rows === undefined) continue;
+      if (rows.length === 0 && k !== 'kept') {
+        delete d[k];
+        continue;
+      }
+      if (k === 'kept') this.tables.kept = rows as KeptRow[];
+      else (this.tables[k] as unknown[]).push(...rows);
+    }
+    return d;
+  }
+}
+
+function countSkips(s: ArchSnapshot, cell: 'normal' | 'reduce'): number {
+  return s.genotype[cell].filter(([op]) => op === 'skip_connect').length;
+}
+
+/** Every table of a finished run. */
+export function runTables(metrics: readonly MetricsRecord[], snapshots: readonly ArchSnapshot[]): ViewTables {
+  const v = new ViewRows();
+  for (const r of metrics) v.addRecord(r);
+  for (const s of snapshots) v.addSnapshot(s);
+  return v.tables;
+}
