@@ -2,7 +2,7 @@
 // views. Edge i of a cell with nodes n0, n1, ... runs from input j of its node: k-2 and k-1 are the
 // cell inputs (states 0 and 1), n0, n1, ... the intermediate nodes (states 2, 3, ...), in the order
 // of the architecture weights' rows (node 0's 2 edges, node 1's 3, ...).
-import type { GenotypeJson } from '../train/run-types.js';
+import type { GenotypeJson } from './types.js';
 
 /** State s as `lbt genotype draw` names it: k-2, k-1, n0, n1, ... */
 export function stateName(s: number): string {

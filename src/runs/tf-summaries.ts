@@ -9,7 +9,7 @@
 //   beta-<cell>/<edge>          PC-DARTS edge weights
 //   alpha/<cell>                histogram of every edge's op weights
 // Accuracies are fractions, as in metrics.jsonl; TensorBoard stores scalars as float32.
-import type { ArchSnapshot, EpochRecord, MetricsRecord, ModelMetrics, StepRecord } from '../train/run-types.js';
+import type { ArchSnapshot, EpochRecord, MetricsRecord, ModelMetrics, StepRecord } from './types.js';
 import { edgeLabels } from './arch-names.js';
 import { EventWriter, type EventWriterOptions } from './tfevents.js';
 
@@ -39,7 +39,7 @@ function stepScalars(r: StepRecord): Scalars {
   modelScalars(out, 'train', 'teacher', r.teacher, ['train']);
   modelScalars(out, 'train', 'student', r.student, ['train']);
   put(out, 'train/lr', r.lr);
-  // TODO(wiring): StepRecord.teaching once run-types has it
+  // TODO(wiring): StepRecord.teaching once types.ts has it
   const teaching = (r as { teaching?: Record<string, number> }).teaching;
   for (const [k, v] of Object.entries(teaching ?? {})) put(out, `teaching/${k}`, v);
   return out;

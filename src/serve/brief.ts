@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { type RunHeader, runHeader } from '../report/views/header.js';
 import { ViewRows } from '../report/views/rows.js';
-import { type MetricsRecord, RUN_FILES, type RunResult, type RunSummary } from '../train/run-types.js';
+import { type MetricsRecord, RUN_FILES, type RunResult, type RunSummary } from '../runs/types.js';
 import type { ServedRoots } from './roots.js';
 import { ARCH_FILE, isStale } from './watch.js';
 

@@ -5,7 +5,7 @@ import { runViews } from '../report/views/catalog.js';
 import { progressText, type RunHeader, resultText, timeText } from '../report/views/header.js';
 import { escapeHtml, PAGE_CSS, stateBadge } from '../report/views/style.js';
 import { formatMeanStd } from '../report/table.js';
-import { RUN_FILES, type RunResult } from '../train/run-types.js';
+import { RUN_FILES, type RunResult } from '../runs/types.js';
 import type { RunBrief } from './brief.js';
 import type { Found } from './scan.js';
 

@@ -7,7 +7,7 @@
 //   GET /api/runs                the list as JSON           GET /assets/<name>     vega, vega-lite, live.js
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, join } from 'node:path';
-import { RUN_FILES } from '../train/run-types.js';
+import { RUN_FILES } from '../runs/types.js';
 import { runBrief } from './brief.js';
 import { experimentPage, headerText, type Listed, listPage, REPORT_FILE, runPage, type SeedRow } from './pages.js';
 import { type Found, scan } from './scan.js';

@@ -7,8 +7,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type RunHeader, runHeader } from '../report/views/header.js';
 import { type ViewDelta, ViewRows, type ViewTables } from '../report/views/rows.js';
-import { RUN_FILES } from '../train/run-types.js';
-import type { ArchSnapshot, GenotypeJson, MetricsRecord, RunResult, RunSummary } from '../train/run-types.js';
+import { RUN_FILES } from '../runs/types.js';
+import type { ArchSnapshot, GenotypeJson, MetricsRecord, RunResult, RunSummary } from '../runs/types.js';
 import type { ServedRoots } from './roots.js';
 import { JsonlTail } from './tail.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { recordScalars, snapshotScalars, TfRunLog } from '../../src/runs/tf-summaries.js';
 import { encodeEvent, EventWriter, frameRecord, histogramOf, maskedCrc32c, SESSION_START } from '../../src/runs/tfevents.js';
-import type { ArchSnapshot, EpochRecord, MetricsRecord, StepRecord } from '../../src/train/run-types.js';
+import type { ArchSnapshot, EpochRecord, MetricsRecord, StepRecord } from '../../src/runs/types.js';
 import { crc32c, decodeEvent, masked, readEventFile, readRecords } from './tfrecord-reader.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'lbt-tfevents-'));

@@ -1,10 +1,10 @@
 // Run and experiment directories written by hand for the server tests (the file formats of
-// src/train/run-types.ts), plus a directory outside the served one holding a secret.
+// src/runs/types.ts), plus a directory outside the served one holding a secret.
 import { appendFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PRIMITIVES } from '../../src/nas/primitives.js';
-import type { ArchSnapshot, MetricsRecord, RunSummary } from '../../src/train/run-types.js';
+import type { ArchSnapshot, MetricsRecord, RunSummary } from '../../src/runs/types.js';
 
 export const SECRET = 'TOP-SECRET-7f3a';
 

@@ -2,7 +2,7 @@
 // the renderer of `lbt genotype draw`. Loaded on first use.
 import { parseGenotype } from '../../nas/genotype.js';
 import { genotypeToDot } from '../../nas/genotype-dot.js';
-import type { GenotypeJson } from '../../train/run-types.js';
+import type { GenotypeJson } from '../../runs/types.js';
 
 let viz: Promise<{ renderString(dot: string, o: { format: 'svg'; engine: 'dot' }): string }> | null = null;
 

@@ -1,6 +1,6 @@
 // One line about a run, the same in the run list, on the live page and in the static report:
 // state, method, dataset, progress, step time, ETA and result.
-import type { RunResult, RunSummary } from '../../train/run-types.js';
+import type { RunResult, RunSummary } from '../../runs/types.js';
 import { datasetName, methodLabel } from '../table.js';
 import type { Progress, TimingRow } from './rows.js';
 

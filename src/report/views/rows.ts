@@ -2,7 +2,7 @@
 // report feeds a finished run's records in, the live server feeds them as they are appended and
 // pushes each call's new rows to the page. One builder, so both show the same thing.
 import { edgeEnds, edgeLabels, keptEdges, stateName } from '../../runs/arch-names.js';
-import type { ArchSnapshot, EpochRecord, MetricsRecord, ModelMetrics, StepRecord } from '../../train/run-types.js';
+import type { ArchSnapshot, EpochRecord, MetricsRecord, ModelMetrics, StepRecord } from '../../runs/types.js';
 
 /** who: teacher, student, agreement, pseudo-labels; split: batch (one step's batch), train (epoch mean), val, unlabeled. */
 export interface CurveRow {
