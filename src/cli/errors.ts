@@ -9,6 +9,7 @@ import { CheckpointError } from '../runs/checkpoint.js';
 import { DeviceError } from '../runs/device.js';
 import { RunDirError, RunInterrupted } from '../runs/errors.js';
 import { NonFiniteError } from '../torch/index.js';
+import { ServeRootError } from '../serve/roots.js';
 
 /** An error caused by the user's input (file, flag, config): printed without a stack trace. */
 export class UserError extends Error {
@@ -37,6 +38,7 @@ const USER_FACING: readonly (readonly [ErrorClass, number])[] = [
   [AlphasFormatError, 2],
   [NonFiniteError, 1],
   [RunInterrupted, 130],
+  [ServeRootError, 2],
 ];
 
 /** A user-facing error of the layers below as a UserError (printed as `lbt: message`); anything else as is. */

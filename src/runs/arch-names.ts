@@ -2,7 +2,11 @@
 // views. Edge i of a cell with nodes n0, n1, ... runs from input j of its node: k-2 and k-1 are the
 // cell inputs (states 0 and 1), n0, n1, ... the intermediate nodes (states 2, 3, ...), in the order
 // of the architecture weights' rows (node 0's 2 edges, node 1's 3, ...).
-import type { GenotypeJson } from './types.js';
+/** The cells of a genotype as its file holds them: [op, input state] per gene, two genes per node. */
+export interface GenotypeCells {
+  normal: readonly (readonly [string, number])[];
+  reduce: readonly (readonly [string, number])[];
+}
 
 /** State s as `lbt genotype draw` names it: k-2, k-1, n0, n1, ... */
 export function stateName(s: number): string {
@@ -28,7 +32,7 @@ export function firstEdgeOf(node: number): number {
 }
 
 /** The edges a genotype's cell keeps, as edge index → op (gene k belongs to node ⌊k/2⌋). */
-export function keptEdges(g: GenotypeJson, cell: 'normal' | 'reduce'): Map<number, string> {
+export function keptEdges(g: GenotypeCells, cell: 'normal' | 'reduce'): Map<number, string> {
   const out = new Map<number, string>();
   g[cell].forEach(([op, input], k) => {
     out.set(firstEdgeOf(Math.floor(k / 2)) + input, op);

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { GenotypeFile } from '../nas/genotype.js';
 import { RunDirError } from './errors.js';
 import { readJson, writeFileAtomic, writeJson } from './files.js';
+import { rewriteEvents, TfRunLog } from './tf-summaries.js';
 import {
   type ArchSnapshot,
   type MetricsRecord,
@@ -50,6 +51,8 @@ export interface CreateRunOptions {
   deviceName?: string;
   command?: string[];
   searchRun?: string;
+  /** Write TensorBoard event files next to metrics.jsonl (default true). */
+  tensorboard?: boolean;
 }
 
 /** File name of an epoch's architecture snapshot. */
@@ -61,6 +64,9 @@ export function snapshotName(epoch: number, stage?: number): string {
 /** An open run directory. Every write goes straight to disk; nothing is buffered in memory. */
 export class RunDir {
   private fd: number | null = null;
+  private archFd: number | null = null;
+  /** TensorBoard events: every record and architecture snapshot logged, as it is logged. */
+  private tf: TfRunLog | null = null;
   private readonly sessionStart = Date.now();
   private readonly priorWall: number;
 
@@ -102,6 +108,7 @@ export class RunDir {
       device: o.device ?? 'cpu',
       deviceName: o.deviceName ?? cpuName(),
       gitRev: gitRevision(),
+      pid: process.pid,
       host: hostname(),
       node: process.version,
       ...(o.command !== undefined && { command: o.command }),
@@ -109,6 +116,7 @@ export class RunDir {
     };
     writeJson(join(dir, RUN_FILES.config), o.config);
     const run = new RunDir(dir, summary);
+    if (o.tensorboard !== false) run.tf = new TfRunLog(dir, Date.parse(now) / 1000);
     run.writeSummary();
     return run;
   }
@@ -118,20 +126,25 @@ export class RunDir {
    * snapshots written after that step (by the interrupted session) are dropped, so that the resumed
    * run's files equal those of an uninterrupted run.
    */
-  static resume(dir: string, atStep: number): RunDir {
+  static resume(dir: string, atStep: number, o: { tensorboard?: boolean } = {}): RunDir {
     dir = resolve(dir);
     const summary = readJson(join(dir, RUN_FILES.summary), RunSummary, 'run summary');
     if (summary.format !== RUN_FORMAT) throw new RunDirError(dir, `run format ${summary.format} is not ${RUN_FORMAT}`);
-    const metricsPath = join(dir, RUN_FILES.metrics);
-    const kept = readMetrics(metricsPath).filter((r) => r.step <= atStep);
-    writeFileAtomic(metricsPath, kept.map((r) => `${JSON.stringify(r)}\n`).join(''), { fsync: false });
+    const keep = <T extends { step: number }>(path: string): T[] => {
+      const kept = readJsonl<T>(path).filter((r) => r.step <= atStep);
+      if (existsSync(path)) writeFileAtomic(path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''), { fsync: false });
+      return kept;
+    };
+    const kept = keep<MetricsRecord>(join(dir, RUN_FILES.metrics));
+    const arch = keep<ArchSnapshot>(join(dir, RUN_FILES.arch));
     const gdir = join(dir, RUN_FILES.genotypes);
     for (const f of existsSync(gdir) ? readdirSync(gdir) : []) {
       if (f.endsWith('.json') && readJson<ArchSnapshot>(join(gdir, f)).step > atStep) rmSync(join(gdir, f));
     }
-    const run = new RunDir(dir, { ...summary, status: 'running', sessions: summary.sessions + 1 });
+    const run = new RunDir(dir, { ...summary, status: 'running', sessions: summary.sessions + 1, pid: process.pid });
     delete run.summaryValue.error;
     delete run.summaryValue.finishedAt;
+    if (o.tensorboard !== false) run.tf = rewriteEvents(dir, Date.parse(summary.createdAt) / 1000, kept, arch, atStep);
     run.writeSummary();
     return run;
   }
@@ -153,15 +166,24 @@ export class RunDir {
     writeJson(this.path('splits'), splits);
   }
 
-  /** Appends one record to metrics.jsonl (one write call per line). Epoch and event records update run.json. */
+  /** Appends one record to metrics.jsonl (one write call per line) and to the event file. Epoch and event records update run.json. */
   log(record: MetricsRecord): void {
     if (this.fd === null) this.fd = openSync(this.path('metrics'), 'a');
     writeSync(this.fd, `${JSON.stringify(record)}\n`);
+    this.tf?.record(record);
     if (record.kind !== 'step') this.writeSummary();
   }
 
+  /** An epoch's snapshot, genotypes/epoch-NNN.json (the search also logs it with logArch). */
   writeSnapshot(s: ArchSnapshot): void {
     writeJson(join(this.dir, RUN_FILES.genotypes, snapshotName(s.epoch, s.stage)), s);
+  }
+
+  /** Appends an architecture snapshot to arch.jsonl (one line, one write) and to the event file. */
+  logArch(s: ArchSnapshot): void {
+    if (this.archFd === null) this.archFd = openSync(this.path('arch'), 'a');
+    writeSync(this.archFd, `${JSON.stringify(s)}\n`);
+    this.tf?.snapshot(s, s.time ?? this.elapsed());
   }
 
   writeGenotype(g: GenotypeFile): void {
@@ -202,7 +224,10 @@ export class RunDir {
 
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+    if (this.archFd !== null) closeSync(this.archFd);
+    this.fd = this.archFd = null;
+    this.tf?.close();
+    this.tf = null;
   }
 }
 
@@ -211,21 +236,26 @@ export function readSplits(dir: string): SplitIndices {
   return readJson(join(dir, RUN_FILES.splits), SplitIndices, "run's splits");
 }
 
-/** Reads metrics.jsonl. A torn last line (a killed writer) is skipped; any other bad line is an error naming file:line. */
-export function readMetrics(path: string): MetricsRecord[] {
+/** Reads a JSON-lines file ([] when missing). A torn last line (a killed writer) is skipped; any other bad line is an error naming file:line. */
+export function readJsonl<T>(path: string): T[] {
   if (!existsSync(path)) return [];
   const lines = readFileSync(path, 'utf8').split('\n');
-  const out: MetricsRecord[] = [];
+  const out: T[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     try {
-      out.push(JSON.parse(line) as MetricsRecord);
+      out.push(JSON.parse(line) as T);
     } catch {
       if (i === lines.length - 1) return; // no newline after it: written partly when the process died
       throw new RunDirError(`${path}:${i + 1}`, 'not a JSON record');
     }
   });
   return out;
+}
+
+/** Reads metrics.jsonl (see readJsonl). */
+export function readMetrics(path: string): MetricsRecord[] {
+  return readJsonl<MetricsRecord>(path);
 }
 
 /** Everything `lbt report` and resume need from a run directory. */
@@ -235,6 +265,8 @@ export interface RunData {
   config: Record<string, unknown>;
   metrics: MetricsRecord[];
   snapshots: ArchSnapshot[];
+  /** arch.jsonl: the snapshots at every logged step ([] for runs from before it). */
+  arch: ArchSnapshot[];
   genotype: GenotypeFile | null;
   result: RunResult | null;
 }
@@ -259,6 +291,7 @@ export function readRun(dir: string): RunData {
     config: readJson<Record<string, unknown>>(join(dir, RUN_FILES.config)),
     metrics: readMetrics(join(dir, RUN_FILES.metrics)),
     snapshots,
+    arch: readJsonl<ArchSnapshot>(join(dir, RUN_FILES.arch)),
     genotype: opt(join(dir, RUN_FILES.genotype), GenotypeFile, 'genotype'),
     result: opt(join(dir, RUN_FILES.result), RunResult, 'result'),
   };

@@ -9,6 +9,8 @@
 //   beta-<cell>/<edge>          PC-DARTS edge weights
 //   alpha/<cell>                histogram of every edge's op weights
 // Accuracies are fractions, as in metrics.jsonl; TensorBoard stores scalars as float32.
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ArchSnapshot, EpochRecord, MetricsRecord, ModelMetrics, StepRecord } from './types.js';
 import { edgeLabels } from './arch-names.js';
 import { EventWriter, type EventWriterOptions } from './tfevents.js';
@@ -39,9 +41,7 @@ function stepScalars(r: StepRecord): Scalars {
   modelScalars(out, 'train', 'teacher', r.teacher, ['train']);
   modelScalars(out, 'train', 'student', r.student, ['train']);
   put(out, 'train/lr', r.lr);
-  // TODO(wiring): StepRecord.teaching once types.ts has it
-  const teaching = (r as { teaching?: Record<string, number> }).teaching;
-  for (const [k, v] of Object.entries(teaching ?? {})) put(out, `teaching/${k}`, v);
+  for (const [k, v] of Object.entries(r.teaching ?? {})) put(out, `teaching/${k}`, v);
   return out;
 }
 
@@ -113,13 +113,44 @@ export class TfRunLog {
     this.writer.scalars(r.step, this.wall(r.time), recordScalars(r));
   }
 
-  /** An architecture snapshot taken `seconds` into the run. */
-  snapshot(s: ArchSnapshot, seconds: number): void {
+  /** An architecture snapshot (at its `time`, or `seconds` into the run). */
+  snapshot(s: ArchSnapshot, seconds = s.time ?? 0): void {
     this.writer.scalars(s.step, this.wall(seconds), snapshotScalars(s));
     this.writer.histograms(s.step, this.wall(seconds), snapshotHistograms(s));
+  }
+
+  /** A session resumes after `step`: TensorBoard forgets what it read of the previous session from step+1 on. */
+  sessionStart(step: number, seconds: number): void {
+    this.writer.sessionStart(step, this.wall(seconds));
   }
 
   close(): void {
     this.writer.close();
   }
+}
+
+export const EVENT_FILE_PREFIX = 'events.out.tfevents.';
+
+/**
+ * Replaces a run's event files by one holding `records` and `snapshots` (merged in step order),
+ * then a session start after the last kept step: what a resumed run writes, so its events equal an
+ * uninterrupted run's (and a TensorBoard that read the old file drops the steps that were undone).
+ */
+export function rewriteEvents(
+  dir: string,
+  startedAt: number,
+  records: readonly MetricsRecord[],
+  snapshots: readonly ArchSnapshot[],
+  resumeAfter: number,
+): TfRunLog {
+  for (const f of readdirSync(dir)) if (f.startsWith(EVENT_FILE_PREFIX)) rmSync(join(dir, f));
+  const log = new TfRunLog(dir, startedAt);
+  let j = 0;
+  for (const r of records) {
+    for (; j < snapshots.length && (snapshots[j] as ArchSnapshot).step < r.step; j++) log.snapshot(snapshots[j] as ArchSnapshot);
+    log.record(r);
+  }
+  for (; j < snapshots.length; j++) log.snapshot(snapshots[j] as ArchSnapshot);
+  log.sessionStart(resumeAfter + 1, records.at(-1)?.time ?? 0);
+  return log;
 }

@@ -141,8 +141,6 @@ export interface EventWriterOptions {
   /** Seconds since the Unix epoch of the file's first event (default: now). */
   wallTime?: number;
   host?: string;
-  /** A session that resumes at this step: TensorBoard drops what earlier files hold from this step on. */
-  resumeStep?: number;
 }
 
 /**
@@ -168,8 +166,11 @@ export class EventWriter {
     }
     this.path = join(dir, name);
     this.write({ wallTime, step: 0, fileVersion: FILE_VERSION });
-    if (o.resumeStep !== undefined)
-      this.write({ wallTime, step: o.resumeStep, sessionLog: { status: SESSION_START, msg: 'resumed from a checkpoint' } });
+  }
+
+  /** A session (re)starts at `step`: TensorBoard drops the events at or after it that it read before this one. */
+  sessionStart(step: number, wallTime: number): void {
+    this.write({ wallTime, step, sessionLog: { status: SESSION_START, msg: 'resumed from a checkpoint' } });
   }
 
   write(e: TfEvent): void {

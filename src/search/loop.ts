@@ -12,6 +12,7 @@ import { RunInterrupted } from '../runs/errors.js';
 import type { Progress } from '../runs/progress.js';
 import type { RunDir } from '../runs/run-dir.js';
 import * as t from '../torch/index.js';
+import { logArch } from './arch-log.js';
 import { beginEpoch, endEpoch, logStep } from './epoch.js';
 import { dataShape } from './models.js';
 import { afterStep, planSearch, START } from './plan.js';
@@ -69,12 +70,14 @@ function openSearch(cfg: SearchConfig, io: SearchIO): Searching {
   const teacher = t.withDefaultDevice(device, () => new TeacherSide(cfg, shape, pos.stage, extra.ops));
   const plan = planSearch(cfg, data.train.indices.length);
   const s: Searching = { cfg, plan, run, data, device, streams, teacher, student, extra, pos, progress, started: Date.now() };
+  const totals = { totalSteps: plan.totalSteps, totalEpochs: plan.totalEpochs };
   if (resume) {
     restoreSearch(s, resume);
     const message = `stage ${pos.stage} epoch ${pos.epoch} step ${pos.stepInEpoch}`;
-    run.log({ kind: 'event', step: pos.step, event: 'resume', message, time: run.elapsed() });
+    run.log({ kind: 'event', step: pos.step, event: 'resume', message, plan: totals, time: run.elapsed() });
   } else {
-    run.log({ kind: 'event', step: 0, event: 'start', time: run.elapsed() });
+    run.log({ kind: 'event', step: 0, event: 'start', plan: totals, time: run.elapsed() });
+    logArch(s); // the architecture before the first step
     saveSearchCheckpoint(s); // a resumable state from the first step on
   }
   return s;

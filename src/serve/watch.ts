@@ -8,18 +8,19 @@ import { join } from 'node:path';
 import { type RunHeader, runHeader } from '../report/views/header.js';
 import { type ViewDelta, ViewRows, type ViewTables } from '../report/views/rows.js';
 import { RUN_FILES } from '../runs/types.js';
-import type { ArchSnapshot, GenotypeJson, MetricsRecord, RunResult, RunSummary } from '../runs/types.js';
+import type { GenotypeFile } from '../nas/genotype.js';
+import type { ArchSnapshot, MetricsRecord, RunResult, RunSummary } from '../runs/types.js';
 import type { ServedRoots } from './roots.js';
 import { JsonlTail } from './tail.js';
 
-export const ARCH_FILE = 'arch.jsonl';
+export const ARCH_FILE = RUN_FILES.arch;
 
 export type WatchEvent =
   | { type: 'init'; header: RunHeader; tables: ViewTables; cells: string | null }
   | { type: 'delta'; header: RunHeader; delta: ViewDelta }
   | { type: 'cells'; svg: string };
 
-export type CellDrawer = (g: GenotypeJson) => Promise<string>;
+export type CellDrawer = (g: GenotypeFile) => Promise<string>;
 
 /** A running run with no sign of life: its process is gone (same host), or nothing was written for `quietMs`. */
 export function isStale(s: RunSummary & { pid?: number }, lastWriteMs: number, now = Date.now(), quietMs = 30 * 60_000): boolean {
@@ -52,7 +53,7 @@ export class RunWatch {
   private trainSize: number | null | undefined;
   private readonly config: Record<string, unknown>;
   private cells: { key: string; svg: string | null } = { key: '', svg: null };
-  private lastGenotype: GenotypeJson | null = null;
+  private lastGenotype: GenotypeFile | null = null;
   private readonly subs = new Set<(e: WatchEvent) => void>();
   private timer: NodeJS.Timeout | null = null;
   private watchers: FSWatcher[] = [];

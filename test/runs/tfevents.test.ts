@@ -41,7 +41,8 @@ test('one event, byte for byte: wall_time 1.5, step 0, file_version "brain.Event
 
 test('scalars, a histogram and a session start; a step above 2^31 survives int64', async () => {
   const dir = tmp();
-  const w = new EventWriter(dir, { wallTime: 1700000000.25, host: 'box', resumeStep: 7 });
+  const w = new EventWriter(dir, { wallTime: 1700000000.25, host: 'box' });
+  w.sessionStart(7, 1700000000.5);
   w.scalars(3_000_000_000, 1700000001, { 'a/x': 0.1, 'a/nan': Number.NaN, 'a/y': -2 });
   w.histograms(5, 1700000002, { h: [0.125, 0.125, 0.5, 0.25] });
   w.close();
@@ -119,7 +120,10 @@ const epochRec: EpochRecord = {
 const snapshot: ArchSnapshot = {
   epoch: 0,
   step: 4,
-  genotype: { normal: [['sep_conv_3x3', 1]], reduce: [['max_pool_3x3', 0]] },
+  genotype: {
+    ...{ format: 'lbt-genotype', version: 1 } as const,
+    ...{ normal: [['sep_conv_3x3', 1]], reduce: [['max_pool_3x3', 0]], normalConcat: [2], reduceConcat: [2] },
+  },
   ops: ['none', 'skip_connect', 'sep_conv_3x3'],
   weights: {
     normal: [

@@ -46,6 +46,8 @@ export function snapshot(step: number, epoch: number, tilt = 0): ArchSnapshot {
     epoch,
     step,
     genotype: {
+      format: 'lbt-genotype',
+      version: 1,
       normal: [
         ['sep_conv_3x3', 0],
         ['sep_conv_3x3', 1],

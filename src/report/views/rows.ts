@@ -147,9 +147,10 @@ export class ViewRows {
     p.time = Math.max(p.time, r.time);
     if (r.kind === 'epoch') p.epochsDone++;
     if (r.kind !== 'event' && r.stage !== undefined) p.stage = r.stage;
-    const plan = (r as { plan?: { totalSteps?: number; totalEpochs?: number } }).plan;
-    if (plan?.totalSteps !== undefined) p.totalSteps = plan.totalSteps;
-    if (plan?.totalEpochs !== undefined) p.totalEpochs = plan.totalEpochs;
+    if (r.kind === 'event' && r.plan) {
+      p.totalSteps = r.plan.totalSteps;
+      p.totalEpochs = r.plan.totalEpochs;
+    }
   }
 
   addRecord(r: MetricsRecord): ViewDelta {
@@ -160,7 +161,7 @@ export class ViewRows {
       if (this.lastStep && r.step > this.lastStep.step && r.time >= this.lastStep.time)
         d.timing = [{ step: r.step, secondsPerStep: (r.time - this.lastStep.time) / (r.step - this.lastStep.step) }];
       this.lastStep = { step: r.step, time: r.time };
-      const teaching = (r as { teaching?: Record<string, number> }).teaching ?? {};
+      const teaching: Record<string, number | undefined> = { ...r.teaching };
       d.teaching = Object.entries(TEACHING_SERIES)
         .filter(([k]) => Number.isFinite(teaching[k]))
         .map(([k, series]) => ({ step: r.step, panel: 'ratio', series, value: teaching[k] as number }));
