@@ -42,7 +42,7 @@ const snapshotOrder = (name: string) => {
 };
 
 export class RunWatch {
-  private rows = new ViewRows();
+  private rows: ViewRows;
   private metrics: JsonlTail<MetricsRecord>;
   private arch: JsonlTail<ArchSnapshot>;
   private snapFiles = new Set<string>();
@@ -52,6 +52,7 @@ export class RunWatch {
   private resultMtime = -1;
   private trainSize: number | null | undefined;
   private readonly config: Record<string, unknown>;
+  private readonly kind: RunSummary['kind'];
   private cells: { key: string; svg: string | null } = { key: '', svg: null };
   private lastGenotype: GenotypeFile | null = null;
   private readonly subs = new Set<(e: WatchEvent) => void>();
@@ -65,6 +66,8 @@ export class RunWatch {
     private readonly o: { pollMs?: number; drawCells?: CellDrawer } = {},
   ) {
     this.config = roots.readJson<Record<string, unknown>>(join(dir, RUN_FILES.config)) ?? {};
+    this.kind = roots.readJson<RunSummary>(join(dir, RUN_FILES.summary))?.kind ?? 'search';
+    this.rows = new ViewRows(this.kind);
     this.metrics = new JsonlTail(roots, join(dir, RUN_FILES.metrics));
     this.arch = new JsonlTail(roots, join(dir, ARCH_FILE));
   }
@@ -212,7 +215,7 @@ export class RunWatch {
 
   /** Starts over from the files (a resumed run rewrote them) and sends every subscriber a new init. */
   private rebuild(): void {
-    this.rows = new ViewRows();
+    this.rows = new ViewRows(this.kind);
     this.metrics = new JsonlTail(this.roots, join(this.dir, RUN_FILES.metrics));
     this.arch = new JsonlTail(this.roots, join(this.dir, ARCH_FILE));
     this.snapFiles.clear();

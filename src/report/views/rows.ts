@@ -101,16 +101,16 @@ function modelCurves(out: CurveRow[], step: number, who: string, m: ModelMetrics
   }
 }
 
-function stepRows(r: StepRecord): CurveRow[] {
+function stepRows(r: StepRecord, teacher: string): CurveRow[] {
   const out: CurveRow[] = [];
-  modelCurves(out, r.step, 'teacher', r.teacher, true);
+  modelCurves(out, r.step, teacher, r.teacher, true);
   modelCurves(out, r.step, 'student', r.student, true);
   return out;
 }
 
-function epochRows(r: EpochRecord): CurveRow[] {
+function epochRows(r: EpochRecord, teacher: string): CurveRow[] {
   const out: CurveRow[] = [];
-  modelCurves(out, r.step, 'teacher', r.teacher, false);
+  modelCurves(out, r.step, teacher, r.teacher, false);
   modelCurves(out, r.step, 'student', r.student, false);
   const acc = (who: string, v: number | undefined) => {
     if (v !== undefined && Number.isFinite(v))
@@ -140,6 +140,12 @@ export class ViewRows {
   readonly tables: ViewTables = emptyTables();
   readonly progress: Progress = { step: 0, epochsDone: 0, stage: 0, time: 0, totalSteps: null, totalEpochs: null };
   private lastStep: { step: number; time: number } | null = null;
+  /** Train runs log their network as `teacher`; it is shown as `network`. */
+  private readonly teacher: string;
+
+  constructor(kind: 'search' | 'train' = 'search') {
+    this.teacher = kind === 'train' ? 'network' : 'teacher';
+  }
 
   private track(r: MetricsRecord): void {
     const p = this.progress;
@@ -157,7 +163,7 @@ export class ViewRows {
     this.track(r);
     const d: ViewDelta = {};
     if (r.kind === 'step') {
-      d.curves = stepRows(r);
+      d.curves = stepRows(r, this.teacher);
       if (this.lastStep && r.step > this.lastStep.step && r.time >= this.lastStep.time)
         d.timing = [{ step: r.step, secondsPerStep: (r.time - this.lastStep.time) / (r.step - this.lastStep.step) }];
       this.lastStep = { step: r.step, time: r.time };
@@ -165,7 +171,7 @@ export class ViewRows {
       d.teaching = Object.entries(TEACHING_SERIES)
         .filter(([k]) => Number.isFinite(teaching[k]))
         .map(([k, series]) => ({ step: r.step, panel: 'ratio', series, value: teaching[k] as number }));
-    } else if (r.kind === 'epoch') d.curves = epochRows(r);
+    } else if (r.kind === 'epoch') d.curves = epochRows(r, this.teacher);
     else if (r.event === 'stage') d.stages = [{ step: r.step, label: r.message ?? 'stage' }];
     else if (r.event === 'resume' || r.event === 'start') this.lastStep = null; // no step time across a restart
     return this.merge(d);
@@ -218,8 +224,12 @@ function countSkips(s: ArchSnapshot, cell: 'normal' | 'reduce'): number {
 }
 
 /** Every table of a finished run. */
-export function runTables(metrics: readonly MetricsRecord[], snapshots: readonly ArchSnapshot[]): ViewTables {
-  const v = new ViewRows();
+export function runTables(
+  metrics: readonly MetricsRecord[],
+  snapshots: readonly ArchSnapshot[],
+  kind: 'search' | 'train' = 'search',
+): ViewTables {
+  const v = new ViewRows(kind);
   for (const r of metrics) v.addRecord(r);
   for (const s of snapshots) v.addSnapshot(s);
   return v.tables;

@@ -162,8 +162,8 @@ export function curvesSpec(): Spec {
           type: 'nominal',
           title: null,
           scale: {
-            domain: ['teacher', 'student', 'student-teacher agreement', 'pseudo-label accuracy'],
-            range: ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd'],
+            domain: ['teacher', 'student', 'student-teacher agreement', 'pseudo-label accuracy', 'network'],
+            range: ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#1f77b4'],
           },
           legend: { orient: 'bottom', columns: 2, labelLimit: 220 },
         },
