@@ -30,8 +30,9 @@ export class JsonlTail<T> {
     for (;;) {
       const r = this.roots.readInside(this.path, this.offset, CHUNK);
       if (r === null) return { reset, items };
+      if (this.ino === -1) this.ino = r.ino; // first seen: read it from the start
       if (r.ino !== this.ino || r.size < this.offset) {
-        if (this.ino !== -1 || this.offset > 0) reset = true;
+        reset = true;
         this.ino = r.ino;
         this.offset = 0;
         this.partial = '';

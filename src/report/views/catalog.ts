@@ -27,7 +27,13 @@ type Obj = Record<string, unknown>;
 export function runViews(kind: 'search' | 'train', config: Obj): ViewDef[] {
   const curves: ViewDef = {
     id: 'curves',
-    spec: curvesSpec(),
+    spec: curvesSpec(
+      kind === 'train'
+        ? ['network']
+        : config.lbt === false
+          ? ['teacher']
+          : ['teacher', 'student', 'student-teacher agreement', 'pseudo-label accuracy'],
+    ),
     tables: ['curves'],
     caption: 'Per logged step: the last batch (faint). Per epoch: train means and validation.',
   };

@@ -143,9 +143,19 @@ export function archMovesSpec(cell: 'normal' | 'reduce'): Spec {
  * Teacher and student loss and accuracy over the steps: one color per model, the line style the
  * split (a step's batch thin and faint; epoch means on train solid, validation dashed; D_u dotted).
  */
-export function curvesSpec(): Spec {
+const MODEL_COLORS: Readonly<Record<string, string>> = {
+  teacher: '#1f77b4',
+  network: '#1f77b4',
+  student: '#ff7f0e',
+  'student-teacher agreement': '#2ca02c',
+  'pseudo-label accuracy': '#9467bd',
+};
+
+/** `models`: the series the run has (teacher alone for plain DARTS, network for a train run). */
+export function curvesSpec(models: readonly string[] = Object.keys(MODEL_COLORS).filter((m) => m !== 'network')): Spec {
+  const scale = { domain: [...models], range: models.map((m) => MODEL_COLORS[m] ?? '#777') };
   return {
-    title: 'teacher and student',
+    title: models.includes('student') ? 'teacher and student' : models.join(', '),
     data: data('curves'),
     transform: [{ calculate: "datum.who + ' ' + datum.split", as: 'series' }],
     facet: { column: { field: 'panel', type: 'nominal', title: null, sort: ['loss', 'accuracy (%)'] } },
@@ -161,10 +171,7 @@ export function curvesSpec(): Spec {
           field: 'who',
           type: 'nominal',
           title: null,
-          scale: {
-            domain: ['teacher', 'student', 'student-teacher agreement', 'pseudo-label accuracy', 'network'],
-            range: ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#1f77b4'],
-          },
+          scale,
           legend: { orient: 'bottom', columns: 2, labelLimit: 220 },
         },
         detail: { field: 'series' },
