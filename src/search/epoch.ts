@@ -7,7 +7,7 @@ import { skipDropRate } from '../nas/p-darts.js';
 import { evaluate } from '../retrain/evaluate.js';
 import { alphaEntropy, countSkipConnects, type RunningMean } from '../runs/metrics.js';
 import type { ArchSnapshot, EpochRecord, LossAcc } from '../runs/types.js';
-import * as t from '../torch/index.js';
+import type * as t from '../torch/index.js';
 import { archSnapshot, logArch } from './arch-log.js';
 import { afterEpoch, studentLr, weightLr } from './plan.js';
 import { saveSearchCheckpoint, type Searching } from './state.js';

@@ -36,6 +36,7 @@ const snap = (step: number, w: number[][], ops = ['none', 'skip_connect', 'sep_c
   epoch: 0,
   step,
   genotype: {
+    ...({ format: 'lbt-genotype', version: 1, normalConcat: [2], reduceConcat: [2] } as const),
     normal: [
       ['sep_conv_3x3', 0],
       ['skip_connect', 1],

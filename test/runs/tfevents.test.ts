@@ -121,7 +121,7 @@ const snapshot: ArchSnapshot = {
   epoch: 0,
   step: 4,
   genotype: {
-    ...{ format: 'lbt-genotype', version: 1 } as const,
+    ...({ format: 'lbt-genotype', version: 1 } as const),
     ...{ normal: [['sep_conv_3x3', 1]], reduce: [['max_pool_3x3', 0]], normalConcat: [2], reduceConcat: [2] },
   },
   ops: ['none', 'skip_connect', 'sep_conv_3x3'],
