@@ -50,17 +50,25 @@ function runRow(r: Listed): string {
   return `<tr>${cells.map((c) => `<td class="l">${c}</td>`).join('')}</tr>`;
 }
 
+function experimentRow(e: Listed, runs: readonly Listed[]): string {
+  const seeds = runs.filter((r) => r.found.parent === e.found.id);
+  const done = seeds.filter((r) => r.brief?.header.state === 'completed').length;
+  const running = seeds.filter((r) => r.brief?.header.state === 'running').length;
+  const errs = seeds.map((r) => r.brief?.result?.testError).filter((x): x is number => x !== undefined);
+  const cells = [
+    `<a href="${experimentUrl(e.found.id)}">${escapeHtml(e.name)}</a>`,
+    escapeHtml(`${seeds.length} (${done} finished${running ? `, ${running} running` : ''})`),
+    escapeHtml(errs.length ? `test error ${formatMeanStd(errs)}% over ${errs.length}` : '-'),
+  ];
+  return `<tr>${cells.map((c) => `<td class="l">${c}</td>`).join('')}</tr>`;
+}
+
 /** The front page: experiments, then runs (refreshes itself every 5 s). */
 export function listPage(roots: readonly string[], experiments: readonly Listed[], runs: readonly Listed[]): string {
   const exps = experiments.length
-    ? `<h2>Experiments</h2><table><thead><tr><th>experiment</th><th class="l">seeds</th></tr></thead><tbody>${experiments
-        .map(
-          (e) =>
-            `<tr><td class="l"><a href="${experimentUrl(e.found.id)}">${escapeHtml(e.name)}</a></td><td class="l">${escapeHtml(
-              String(runs.filter((r) => r.found.parent === e.found.id).length),
-            )}</td></tr>`,
-        )
-        .join('')}</tbody></table>`
+    ? `<h2>Experiments</h2><table><thead><tr><th class="l">experiment</th><th class="l">seeds</th><th class="l">result (mean ± std)</th></tr></thead><tbody>${experiments
+        .map((e) => experimentRow(e, runs))
+        .join('\n')}</tbody></table>`
     : '';
   const head = ['run', 'state', 'kind', 'method', 'dataset', 'progress', 'time', 'result'];
   const table = runs.length

@@ -57,7 +57,10 @@ test('the list: runs with state, method, dataset, progress and result; the exper
   assert.match(r.body, /step 4\/4 \(100%\) · epoch 2\/2/);
   assert.match(r.body, /step 2\/4 \(50%\) · epoch 2\/2/, 'the running run: 2 of epochs 2 × stepsPerEpoch 2, in its second epoch');
   assert.match(r.body, /test error 9\.50%, 0\.12 M params/);
-  assert.match(r.body, /href="\/experiment\/0\/exp"/);
+  assert.match(
+    r.body,
+    /href="\/experiment\/0\/exp">exp<\/a><\/td><td class="l">2 \(2 finished\)<\/td><td class="l">test error 10\.00±1\.41% over 2<\/td>/,
+  );
   assert.ok(!r.body.includes('link-out') && !r.body.includes('stolen'), 'a symlink out of the root is not listed');
   const api = JSON.parse((await get('/api/runs')).body) as { id: string; kind: string; parent?: string }[];
   assert.deepEqual(
