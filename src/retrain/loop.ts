@@ -288,6 +288,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
       step: s.step,
       event: o.resume ? 'resume' : 'start',
       message: `${params} parameters`,
+      plan: { totalSteps: plan.totalSteps, totalEpochs: plan.totalEpochs },
       time: run.elapsed(),
     });
     for (; s.epoch < c.epochs; s.epoch++) await retrainEpoch(s, o);
