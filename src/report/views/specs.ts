@@ -98,7 +98,7 @@ export function archMovesSpec(cell: 'normal' | 'reduce'): Spec {
         field: 'nodeIdx',
         type: 'ordinal',
         title: 'to',
-        header: { labelAngle: 0, labelFontSize: 12, labelExpr: "'n' + datum.value" },
+        header: { titleAngle: 0, labelAngle: 0, labelFontSize: 12, labelExpr: "'n' + datum.value" },
       },
       column: { field: 'inputIdx', type: 'ordinal', title: 'from', header: { labelFontSize: 12, labelExpr: STATE_NAME } },
     },
@@ -106,7 +106,13 @@ export function archMovesSpec(cell: 'normal' | 'reduce'): Spec {
     spec: {
       width: 130,
       height: 70,
+      view: { stroke: null }, // the grid's empty cells (no such edge) stay blank; edges get the frame below
       layer: [
+        {
+          transform: [{ aggregate: [{ op: 'count', as: 'n' }] }, { filter: 'datum.n > 0' }],
+          mark: { type: 'rect', fill: null, stroke: '#ccc' },
+          encoding: { x: { value: 0 }, x2: { value: 130 }, y: { value: 0 }, y2: { value: 70 } },
+        },
         {
           transform: [{ filter: 'datum.keptOp != null' }, { aggregate: [{ op: 'count', as: 'n' }], groupby: ['keptOp'] }],
           mark: { type: 'rect', color: '#fff3c4' },
@@ -121,7 +127,7 @@ export function archMovesSpec(cell: 'normal' | 'reduce'): Spec {
               field: 'dev',
               type: 'quantitative',
               title: null,
-              scale: { zero: true, nice: false },
+              scale: { zero: true, nice: false, padding: 4 }, // a thick line at the extreme is not cut
               axis: { format: '+.2~r', tickCount: 3 },
             },
             color: opColor,
@@ -251,7 +257,7 @@ export function teachingSpec(): Spec {
     encoding: {
       x: stepX,
       y: { field: 'value', type: 'quantitative', title: null, scale: { zero: true } },
-      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 320, columns: 1 } },
+      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 400, columns: 1 } },
       tooltip: [{ field: 'series' }, { field: 'step' }, { field: 'value', format: '.4f' }],
     },
   };

@@ -8,7 +8,7 @@ pre{background:#f7f7f7;padding:.5em;overflow-x:auto}td.l,th.l{text-align:left}
 .state{display:inline-block;padding:0 .5em;border-radius:3px;font-size:12px;font-weight:600;color:#fff;background:#777}
 .state-running{background:#1f77b4}.state-completed{background:#2ca02c}.state-failed{background:#d62728}
 .state-interrupted{background:#ff7f0e}.state-stale{background:#8c564b}
-.status{font-size:15px;margin:.3em 0}.status span+span::before{content:" · ";color:#999}`;
+.status{font-size:15px;margin:.3em 0}.status span+span:not(:empty)::before{content:" · ";color:#999}`;
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
