@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { edgeLabels, keptEdges } from '../../src/runs/arch-names.js';
 import { plannedTotals, progressText, runHeader, timeText } from '../../src/report/views/header.js';
-import { thin } from '../../src/report/views/render.js';
+import { runViews, withTables } from '../../src/report/views/catalog.js';
+import { renderSvg, thin } from '../../src/report/views/render.js';
 import { ViewRows } from '../../src/report/views/rows.js';
 import type { ArchSnapshot, RunSummary, StepRecord } from '../../src/runs/types.js';
 
@@ -64,7 +65,7 @@ test('arch rows: w − 1/k per op, edge keys for the kept table, entropy and ski
   assert.deepEqual(
     { ...r, dev: Math.round((r?.dev as number) * 1e12) / 1e12 },
     {
-      ...{ step: 5, cell: 'normal', key: 'normal n0←k-2', edge: 'n0←k-2', e: 0, node: 'n0', input: 'k-2' },
+      ...{ step: 5, seq: 0, stage: 0, cell: 'normal', key: 'normal n0←k-2', edge: 'n0←k-2', e: 0, node: 'n0', input: 'k-2' },
       ...{ nodeIdx: 0, inputIdx: 0, op: 'sep_conv_3x3', w: 0.4, dev: 0.15 },
     },
   );
@@ -191,4 +192,63 @@ test('thin keeps the first and the last snapshot and spaces the rest evenly', ()
     [0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000],
   );
   assert.equal(thin(s.slice(0, 5), 11).length, 5);
+});
+
+test('P-DARTS: a stage’s end and the next stage’s start share a step; rows carry stage and seq; the "now" view draws the last snapshot only', async () => {
+  const v = new ViewRows();
+  const end = snap(6, [
+    [0.1, 0.2, 0.4, 0.3],
+    [0.4, 0.2, 0.3, 0.1],
+  ]);
+  const next: ArchSnapshot = {
+    ...snap(6, [
+      [0.5, 0.5],
+      [0.5, 0.5],
+    ]),
+    stage: 1,
+    ops: [],
+    edgeOps: {
+      normal: [
+        ['sep_conv_3x3', 'max_pool_3x3'],
+        ['none', 'skip_connect'],
+      ],
+      reduce: [
+        ['sep_conv_3x3', 'max_pool_3x3'],
+        ['none', 'skip_connect'],
+      ],
+    },
+  };
+  v.addSnapshot(end);
+  const d = v.addSnapshot(next);
+  assert.deepEqual([...new Set(v.tables.arch.map((r) => `${r.step}/${r.stage}/${r.seq}`))], ['6/0/0', '6/1/1']);
+  assert.deepEqual(
+    d.arch?.filter((r) => r.cell === 'normal' && r.e === 0).map((r) => [r.op, r.dev]),
+    [
+      ['sep_conv_3x3', 0],
+      ['max_pool_3x3', 0],
+    ],
+    'uniform again over the 2 ops left: w − 1/2 = 0',
+  );
+  assert.deepEqual(
+    d.archStats?.map((r) => r.stage),
+    [1, 1, 1, 1],
+  );
+  const records = new ViewRows().addRecord({
+    kind: 'step',
+    epoch: 0,
+    stage: 2,
+    step: 9,
+    lr: 0.1,
+    teacher: { train: { loss: 1, acc: 0.5 } },
+    time: 1,
+  });
+  assert.deepEqual(
+    records.curves?.map((c) => c.stage),
+    [2, 2],
+  );
+  const now = runViews('search', { method: 'p-darts' }).find((x) => x.id === 'arch-now');
+  assert.ok(now);
+  const svg = await renderSvg(withTables(now, v.tables));
+  const cells = [...svg.matchAll(/>(0\.\d{3})</g)].map((m) => m[1]);
+  assert.deepEqual(cells, Array(8).fill('0.500'), '2 cells × 2 edges × 2 ops of the stage-1 snapshot, none of stage 0');
 });

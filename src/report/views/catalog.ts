@@ -63,7 +63,8 @@ export function runViews(kind: 'search' | 'train', config: Obj): ViewDef[] {
       id: 'arch-stats',
       spec: archStatsSpec(),
       tables: ['archStats'],
-      caption: 'Mean entropy of the edges’ op weights (uniform over 8 ops: ln 8 = 2.079) and skip-connects in each derived cell.',
+      caption:
+        'Mean entropy of the edges’ op weights (uniform over 8 ops: ln 8 = 2.079) and skip-connects in each derived cell. Dotted: a P-DARTS stage starts.',
     },
   ];
   if (config.method === 'pc-darts')

@@ -11,10 +11,15 @@ export interface CurveRow {
   who: string;
   split: 'batch' | 'train' | 'val' | 'unlabeled';
   value: number;
+  /** P-DARTS stage (0 for the other methods): a new stage starts new lines. */
+  stage: number;
 }
 /** One op of one edge at one snapshot: w = softmax weight, dev = w − 1/k (k ops on the edge). */
 export interface ArchRow {
   step: number;
+  /** The snapshot's index in the run (two snapshots may share a step: a stage's end and the next one's start). */
+  seq: number;
+  stage: number;
   cell: 'normal' | 'reduce';
   /** "normal n1←k-2": the key of the kept table. */
   key: string;
@@ -37,6 +42,7 @@ export interface SeriesRow {
   panel: string;
   series: string;
   value: number;
+  stage: number;
 }
 export interface TimingRow {
   step: number;
@@ -50,10 +56,6 @@ export interface BetaRow {
   b: number;
   dev: number;
 }
-export interface StageRow {
-  step: number;
-  label: string;
-}
 
 /** The named tables. `kept` is replaced as a whole by each snapshot; the others only grow. */
 export interface ViewTables {
@@ -64,10 +66,9 @@ export interface ViewTables {
   timing: TimingRow[];
   teaching: SeriesRow[];
   betas: BetaRow[];
-  stages: StageRow[];
 }
 export type TableName = keyof ViewTables;
-export const TABLE_NAMES: readonly TableName[] = ['curves', 'arch', 'kept', 'archStats', 'timing', 'teaching', 'betas', 'stages'];
+export const TABLE_NAMES: readonly TableName[] = ['curves', 'arch', 'kept', 'archStats', 'timing', 'teaching', 'betas'];
 
 /** What one call added: new rows per table; `kept` (when present) replaces the table. */
 export type ViewDelta = Partial<ViewTables>;
@@ -80,7 +81,6 @@ export const emptyTables = (): ViewTables => ({
   timing: [],
   teaching: [],
   betas: [],
-  stages: [],
 });
 
 /** Teaching-signal series: name in the step record → legend. */
@@ -91,30 +91,31 @@ export const TEACHING_SERIES: Readonly<Record<string, string>> = {
 
 const pct = (x: number) => 100 * x;
 
-function modelCurves(out: CurveRow[], step: number, who: string, m: ModelMetrics | undefined, batch: boolean) {
+function modelCurves(out: CurveRow[], r: StepRecord | EpochRecord, who: string, m: ModelMetrics | undefined, batch: boolean) {
+  const at = { step: r.step, stage: r.stage ?? 0 };
   for (const s of ['train', 'val'] as const) {
     const la = m?.[s];
     if (!la) continue;
     const split = batch ? 'batch' : s;
-    if (Number.isFinite(la.loss)) out.push({ step, panel: 'loss', who, split, value: la.loss });
-    if (Number.isFinite(la.acc)) out.push({ step, panel: 'accuracy (%)', who, split, value: pct(la.acc) });
+    if (Number.isFinite(la.loss)) out.push({ ...at, panel: 'loss', who, split, value: la.loss });
+    if (Number.isFinite(la.acc)) out.push({ ...at, panel: 'accuracy (%)', who, split, value: pct(la.acc) });
   }
 }
 
 function stepRows(r: StepRecord, teacher: string): CurveRow[] {
   const out: CurveRow[] = [];
-  modelCurves(out, r.step, teacher, r.teacher, true);
-  modelCurves(out, r.step, 'student', r.student, true);
+  modelCurves(out, r, teacher, r.teacher, true);
+  modelCurves(out, r, 'student', r.student, true);
   return out;
 }
 
 function epochRows(r: EpochRecord, teacher: string): CurveRow[] {
   const out: CurveRow[] = [];
-  modelCurves(out, r.step, teacher, r.teacher, false);
-  modelCurves(out, r.step, 'student', r.student, false);
+  modelCurves(out, r, teacher, r.teacher, false);
+  modelCurves(out, r, 'student', r.student, false);
   const acc = (who: string, v: number | undefined) => {
     if (v !== undefined && Number.isFinite(v))
-      out.push({ step: r.step, panel: 'accuracy (%)', who, split: 'unlabeled', value: pct(v) });
+      out.push({ step: r.step, stage: r.stage ?? 0, panel: 'accuracy (%)', who, split: 'unlabeled', value: pct(v) });
   };
   acc('student-teacher agreement', r.agreement);
   acc('pseudo-label accuracy', r.pseudoAcc);
@@ -140,6 +141,8 @@ export class ViewRows {
   readonly tables: ViewTables = emptyTables();
   readonly progress: Progress = { step: 0, epochsDone: 0, stage: 0, time: 0, totalSteps: null, totalEpochs: null };
   private lastStep: { step: number; time: number } | null = null;
+  /** Snapshots added so far (each one's rows carry its index as `seq`). */
+  private snapshots = 0;
   /** Train runs log their network as `teacher`; it is shown as `network`. */
   private readonly teacher: string;
 
@@ -170,15 +173,16 @@ export class ViewRows {
       const teaching: Record<string, number | undefined> = { ...r.teaching };
       d.teaching = Object.entries(TEACHING_SERIES)
         .filter(([k]) => Number.isFinite(teaching[k]))
-        .map(([k, series]) => ({ step: r.step, panel: 'ratio', series, value: teaching[k] as number }));
+        .map(([k, series]) => ({ step: r.step, stage: r.stage ?? 0, panel: 'ratio', series, value: teaching[k] as number }));
     } else if (r.kind === 'epoch') d.curves = epochRows(r, this.teacher);
-    else if (r.event === 'stage') d.stages = [{ step: r.step, label: r.message ?? 'stage' }];
     else if (r.event === 'resume' || r.event === 'start') this.lastStep = null; // no step time across a restart
     return this.merge(d);
   }
 
   addSnapshot(s: ArchSnapshot): ViewDelta {
     const d: ViewDelta = { arch: [], archStats: [], betas: [], kept: [] };
+    const at = { step: s.step, stage: s.stage ?? 0 };
+    const seq = this.snapshots++;
     for (const cell of ['normal', 'reduce'] as const) {
       const w = s.weights[cell];
       const labels = edgeLabels(w.length);
@@ -188,13 +192,13 @@ export class ViewRows {
         const edge = labels[e] as string;
         const { node, input } = ends[e] as { node: number; input: number };
         const base = {
-          ...{ step: s.step, cell, key: `${cell} ${edge}`, edge, e },
+          ...{ ...at, seq, cell, key: `${cell} ${edge}`, edge, e },
           ...{ node: `n${node}`, input: stateName(input), nodeIdx: node, inputIdx: input },
         };
         row.forEach((v, j) => d.arch?.push({ ...base, op: ops[j] ?? String(j), w: v, dev: v - 1 / row.length }));
       });
-      d.archStats?.push({ step: s.step, panel: 'entropy (nats)', series: cell, value: entropyOf(w) });
-      d.archStats?.push({ step: s.step, panel: 'skip-connects', series: cell, value: countSkips(s, cell) });
+      d.archStats?.push({ ...at, panel: 'entropy (nats)', series: cell, value: entropyOf(w) });
+      d.archStats?.push({ ...at, panel: 'skip-connects', series: cell, value: countSkips(s, cell) });
       for (const [e, op] of keptEdges(s.genotype, cell)) d.kept?.push({ key: `${cell} ${labels[e]}`, keptOp: op });
       s.betas?.[cell].forEach((b, e) => {
         const { node, input } = ends[e] as { node: number; input: number };

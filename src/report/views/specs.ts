@@ -32,6 +32,13 @@ const stepX = { field: 'step', type: 'quantitative', title: 'step', axis: { tick
 const lookupKept = { lookup: 'key', from: { data: data('kept'), key: 'key', fields: ['keptOp'] } };
 const isWinner = 'datum.keptOp != null && datum.keptOp === datum.op';
 
+/** A dotted rule where each P-DARTS stage after the first starts, from the chart's own rows (none for one stage). */
+const stageRule = {
+  transform: [{ filter: 'datum.stage > 0' }, { aggregate: [{ op: 'min', field: 'step', as: 'step' }], groupby: ['stage'] }],
+  mark: { type: 'rule', color: '#444', strokeDash: [1, 2] },
+  encoding: { x: stepX, tooltip: [{ field: 'stage', title: 'P-DARTS stage starts' }, { field: 'step' }] },
+};
+
 /** Where the weights are now: per edge (rows) and op (columns), colored by w − 1/k; the kept op of each kept edge framed. */
 export function archNowSpec(): Spec {
   return {
@@ -41,8 +48,8 @@ export function archNowSpec(): Spec {
     },
     data: data('arch'),
     transform: [
-      { joinaggregate: [{ op: 'max', field: 'step', as: 'last' }] },
-      { filter: 'datum.step === datum.last' },
+      { joinaggregate: [{ op: 'max', field: 'seq', as: 'last' }] },
+      { filter: 'datum.seq === datum.last' },
       lookupKept,
       { calculate: `${isWinner} ? 1 : 0`, as: 'won' },
     ],
@@ -119,6 +126,7 @@ export function archMovesSpec(cell: 'normal' | 'reduce'): Spec {
           encoding: { x: { value: 0 }, x2: { value: 130 }, y: { value: 0 }, y2: { value: 70 } },
         },
         { mark: { type: 'rule', color: '#999', strokeDash: [3, 2] }, encoding: { y: { datum: 0 } } },
+        stageRule,
         {
           mark: { type: 'line', interpolate: 'monotone', clip: true },
           encoding: {
@@ -131,6 +139,7 @@ export function archMovesSpec(cell: 'normal' | 'reduce'): Spec {
               axis: { format: '+.2~r', tickCount: 3 },
             },
             color: opColor,
+            detail: { field: 'stage' }, // a P-DARTS stage starts its ops over from uniform
             strokeWidth: { condition: { test: isWinner, value: 3 }, value: 1.1 },
             tooltip: [{ field: 'op' }, { field: 'step' }, { field: 'w', format: '.4f', title: 'weight' }],
           },
@@ -169,41 +178,44 @@ export function curvesSpec(models: readonly string[] = Object.keys(MODEL_COLORS)
     spec: {
       width: 330,
       height: 200,
-      mark: { type: 'line', point: { size: 16 } },
-      encoding: {
-        x: stepX,
-        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
-        color: {
-          field: 'who',
-          type: 'nominal',
-          title: null,
-          scale,
-          legend: { orient: 'bottom', columns: 2, labelLimit: 220 },
-        },
-        detail: { field: 'series' },
-        strokeDash: {
-          field: 'split',
-          type: 'nominal',
-          title: null,
-          scale: {
-            domain: ['batch', 'train', 'val', 'unlabeled'],
-            range: [
-              [1, 0],
-              [1, 0],
-              [6, 3],
-              [2, 2],
-            ],
-          },
-          legend: {
-            orient: 'bottom',
-            labelExpr:
-              "datum.label == 'batch' ? 'one batch (faint)' : datum.label == 'train' ? 'epoch mean, train' : datum.label == 'val' ? 'validation' : 'on D_u'",
-          },
-        },
-        opacity: { condition: { test: "datum.split === 'batch'", value: 0.35 }, value: 1 },
-        tooltip: [{ field: 'series' }, { field: 'step' }, { field: 'value', format: '.4f' }],
+      layer: [stageRule, { mark: { type: 'line', point: { size: 16 } }, encoding: curveEncoding(scale) }],
+    },
+  };
+}
+
+function curveEncoding(scale: { domain: string[]; range: string[] }): Spec {
+  return {
+    x: stepX,
+    y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+    color: {
+      field: 'who',
+      type: 'nominal',
+      title: null,
+      scale,
+      legend: { orient: 'bottom', columns: 2, labelLimit: 220 },
+    },
+    detail: [{ field: 'series' }, { field: 'stage' }], // each P-DARTS stage trains a fresh teacher
+    strokeDash: {
+      field: 'split',
+      type: 'nominal',
+      title: null,
+      scale: {
+        domain: ['batch', 'train', 'val', 'unlabeled'],
+        range: [
+          [1, 0],
+          [1, 0],
+          [6, 3],
+          [2, 2],
+        ],
+      },
+      legend: {
+        orient: 'bottom',
+        labelExpr:
+          "datum.label == 'batch' ? 'one batch (faint)' : datum.label == 'train' ? 'epoch mean, train' : datum.label == 'val' ? 'validation' : 'on D_u'",
       },
     },
+    opacity: { condition: { test: "datum.split === 'batch'", value: 0.35 }, value: 1 },
+    tooltip: [{ field: 'series' }, { field: 'step' }, { field: 'value', format: '.4f' }],
   };
 }
 
@@ -217,13 +229,19 @@ export function archStatsSpec(): Spec {
     spec: {
       width: 250,
       height: 150,
-      mark: { type: 'line', point: { size: 14 } },
-      encoding: {
-        x: stepX,
-        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
-        color: { field: 'series', type: 'nominal', title: 'cell' },
-        tooltip: [{ field: 'series' }, { field: 'step' }, { field: 'value', format: '.4f' }],
-      },
+      layer: [
+        stageRule,
+        {
+          mark: { type: 'line', point: { size: 14 } },
+          encoding: {
+            x: stepX,
+            y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+            color: { field: 'series', type: 'nominal', title: 'cell' },
+            detail: { field: 'stage' },
+            tooltip: [{ field: 'series' }, { field: 'step' }, { field: 'value', format: '.4f' }],
+          },
+        },
+      ],
     },
   };
 }
@@ -253,13 +271,19 @@ export function teachingSpec(): Spec {
     data: data('teaching'),
     width: 330,
     height: 150,
-    mark: { type: 'line', point: { size: 14 } },
-    encoding: {
-      x: stepX,
-      y: { field: 'value', type: 'quantitative', title: null, scale: { zero: true } },
-      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 400, columns: 1 } },
-      tooltip: [{ field: 'series' }, { field: 'step' }, { field: 'value', format: '.4f' }],
-    },
+    layer: [
+      stageRule,
+      {
+        mark: { type: 'line', point: { size: 14 } },
+        encoding: {
+          x: stepX,
+          y: { field: 'value', type: 'quantitative', title: null, scale: { zero: true } },
+          color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 400, columns: 1 } },
+          detail: { field: 'stage' },
+          tooltip: [{ field: 'series' }, { field: 'step' }, { field: 'value', format: '.4f' }],
+        },
+      },
+    ],
   };
 }
 
