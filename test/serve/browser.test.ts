@@ -2,9 +2,14 @@
 // search and `lbt serve` started from the command line, the run page opened once, and the step
 // count and a chart advancing without a reload, with no console error. LBT_SCREENSHOTS=DIR keeps
 // screenshots there (outside the repository) to look at.
+//
+// No race with the search's pace: once its first step is logged the search is paused (SIGSTOP)
+// while the page opens and draws, and let go (SIGCONT) once the page's first numbers are read, so
+// the page surely sees it advance on a slow or loaded machine as on a fast one. Every wait polls
+// for a condition with a generous limit; none is a fixed sleep.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -28,6 +33,11 @@ const shots = process.env.LBT_SCREENSHOTS;
 function lbt(args: string[]): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
+
+const hasStep = (run: string) => {
+  const f = join(run, 'metrics.jsonl');
+  return existsSync(f) && readFileSync(f, 'utf8').includes('"kind":"step"');
+};
 
 /** The URL `lbt serve` prints once it listens. */
 function servedUrl(p: ChildProcess): Promise<string> {
@@ -65,11 +75,20 @@ test('the run page of a running search: step count and charts advance without a 
   let searchDone = false;
   search.on('exit', () => (searchDone = true));
   const userDataDir = mkdtempSync(join(tmpdir(), 'lbt-chromium-'));
-  const browser = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+  const browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    timeout: 5 * 60_000,
+  });
   try {
     const url = await servedUrl(server);
-    await until('the run to start', () => existsSync(join(run, 'arch.jsonl')), 5 * 60_000);
+    await until('the first logged step', () => searchDone || hasStep(run), 10 * 60_000);
+    assert.ok(!searchDone, `the search ended early (exit ${search.exitCode})`);
+    assert.ok(search.kill('SIGSTOP'), 'the search is paused while the page opens');
     const page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(5 * 60_000);
+    page.setDefaultNavigationTimeout(5 * 60_000);
     await page.setViewportSize({ width: 1400, height: 1000 });
     const errors: string[] = [];
     page.on('console', (m) => {
@@ -82,20 +101,19 @@ test('the run page of a running search: step count and charts advance without a 
     });
     const step = () => page.getAttribute('#status', 'data-step').then(Number);
     const points = () => page.locator('#view-curves .mark-symbol path').count();
-    await page.waitForSelector('#view-curves:not([hidden]) svg', { timeout: 5 * 60_000 });
-    await page.waitForSelector('#view-arch-normal:not([hidden]) svg', { timeout: 60_000 });
+    await page.waitForSelector('#view-curves:not([hidden]) svg');
+    await page.waitForSelector('#view-arch-normal:not([hidden]) svg');
+    await page.waitForFunction(() => Number(document.querySelector('#status')?.getAttribute('data-step')) >= 1);
     const [step0, points0] = [await step(), await points()];
-    assert.ok(!searchDone, 'the search is still running when the page is open');
+    assert.equal(await page.getAttribute('#status', 'data-state'), 'running');
+    assert.ok(points0 > 0, 'the curves have the first step’s points');
     if (shots) mkdirSync(shots, { recursive: true });
     if (shots) await page.screenshot({ path: join(shots, 'run-early.png'), fullPage: true });
-    await page.waitForFunction((s) => Number(document.querySelector('#status')?.getAttribute('data-step')) > s, step0, {
-      timeout: 5 * 60_000,
-    });
+    assert.ok(search.kill('SIGCONT'), 'the search goes on');
+    await page.waitForFunction((s) => Number(document.querySelector('#status')?.getAttribute('data-step')) > s, step0);
     await until('the search to finish', () => searchDone, 10 * 60_000);
     assert.equal(search.exitCode, 0);
-    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-state') === 'completed', null, {
-      timeout: 30_000,
-    });
+    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-state') === 'completed');
     assert.equal(await step(), 12, 'the last step: 3 epochs × 4 steps');
     assert.ok((await points()) > points0, `the curves gained points without a reload (${points0} → ${await points()})`);
     assert.equal(await page.textContent('#state'), 'finished');
@@ -110,6 +128,6 @@ test('the run page of a running search: step count and charts advance without a 
   } finally {
     await browser.close();
     server.kill('SIGTERM');
-    if (!searchDone) search.kill('SIGKILL');
+    if (!searchDone) search.kill('SIGKILL'); // also ends a paused one
   }
 });
