@@ -14,6 +14,8 @@ import type { ServedRoots } from './roots.js';
 import { JsonlTail } from './tail.js';
 
 export const ARCH_FILE = RUN_FILES.arch;
+/** The live page's history of the architecture weights: at most this many snapshots (report.html: 240). */
+export const LIVE_MAX_SNAPSHOTS = 120;
 
 export type WatchEvent =
   | { type: 'init'; header: RunHeader; tables: ViewTables; cells: string | null }
@@ -63,13 +65,17 @@ export class RunWatch {
   constructor(
     private readonly roots: ServedRoots,
     readonly dir: string,
-    private readonly o: { pollMs?: number; drawCells?: CellDrawer } = {},
+    private readonly o: { pollMs?: number; drawCells?: CellDrawer; maxSnapshots?: number } = {},
   ) {
     this.config = roots.readJson<Record<string, unknown>>(join(dir, RUN_FILES.config)) ?? {};
     this.kind = roots.readJson<RunSummary>(join(dir, RUN_FILES.summary))?.kind ?? 'search';
-    this.rows = new ViewRows(this.kind);
+    this.rows = this.newRows();
     this.metrics = new JsonlTail(roots, join(dir, RUN_FILES.metrics));
     this.arch = new JsonlTail(roots, join(dir, ARCH_FILE));
+  }
+
+  private newRows(): ViewRows {
+    return new ViewRows(this.kind, this.o.maxSnapshots ?? LIVE_MAX_SNAPSHOTS);
   }
 
   /** Subscribes; the subscriber gets an init event at once. Returns the unsubscribe function. */
@@ -164,13 +170,16 @@ export class RunWatch {
       return;
     }
     const delta: ViewDelta = {};
+    const stride = this.rows.thinning;
     for (const r of m.items) mergeInto(delta, this.rows.addRecord(r));
     for (const snap of s) {
       mergeInto(delta, this.rows.addSnapshot(snap));
       this.lastGenotype = snap.genotype;
     }
     const header = this.header();
-    if (header && (Object.keys(delta).length > 0 || changedFiles || JSON.stringify(header) !== before))
+    if (this.rows.thinning !== stride)
+      this.emit(this.initEvent()); // the history was thinned: all of it again
+    else if (header && (Object.keys(delta).length > 0 || changedFiles || JSON.stringify(header) !== before))
       this.emit({ type: 'delta', header, delta });
     this.redraw();
   }
@@ -215,7 +224,7 @@ export class RunWatch {
 
   /** Starts over from the files (a resumed run rewrote them) and sends every subscriber a new init. */
   private rebuild(): void {
-    this.rows = new ViewRows(this.kind);
+    this.rows = this.newRows();
     this.metrics = new JsonlTail(this.roots, join(this.dir, RUN_FILES.metrics));
     this.arch = new JsonlTail(this.roots, join(this.dir, ARCH_FILE));
     this.snapFiles.clear();
@@ -245,9 +254,21 @@ export class RunWatch {
   }
 }
 
+/** Adds one call's changes to those of the calls before (a snapshot added and dropped in between is left out). */
 function mergeInto(into: ViewDelta, d: ViewDelta): void {
+  for (const seq of d.dropSeqs ?? []) {
+    // a snapshot dropped is the one before the latest: if this read brought it, its rows end into.arch
+    const arch = into.arch ?? [];
+    const n = arch.length;
+    while (arch.length > 0 && arch[arch.length - 1]?.seq === seq) arch.pop();
+    if (arch.length === n) (into.dropSeqs ??= []).push(seq);
+  }
   for (const [k, rows] of Object.entries(d) as [keyof ViewDelta, unknown[]][]) {
+    if (k === 'dropSeqs') continue;
     if (k === 'kept') into.kept = rows as ViewDelta['kept'];
-    else (into[k] as unknown[] | undefined) = [...((into[k] as unknown[] | undefined) ?? []), ...rows];
+    else {
+      const to = (into[k] ??= []) as unknown[];
+      for (const r of rows) to.push(r);
+    }
   }
 }

@@ -252,3 +252,24 @@ test('P-DARTS: a stage’s end and the next stage’s start share a step; rows c
   const cells = [...svg.matchAll(/>(0\.\d{3})</g)].map((m) => m[1]);
   assert.deepEqual(cells, Array(8).fill('0.500'), '2 cells × 2 edges × 2 ops of the stage-1 snapshot, none of stage 0');
 });
+
+const U4 = [0.25, 0.25, 0.25, 0.25];
+
+test('a live history stays light: every stride-th snapshot and the latest; the stride doubles past the cap', () => {
+  const v = new ViewRows('search', 4);
+  const seqs = () => [...new Set(v.tables.arch.map((r) => r.seq))];
+  const deltas = Array.from({ length: 13 }, (_, i) => {
+    const d = v.addSnapshot(snap(10 * i, [U4, U4]));
+    if (i === 4) assert.deepEqual([seqs(), v.thinning], [[0, 2, 4], 2], 'the fifth: every second kept');
+    if (i === 7) assert.deepEqual(seqs(), [0, 2, 4, 6, 7], 'the latest besides the stride');
+    return d;
+  });
+  assert.deepEqual(deltas[6]?.dropSeqs, [5], 'the previous latest, off the stride, leaves');
+  assert.equal(deltas[7]?.dropSeqs, undefined, '6 is on the stride: it stays');
+  assert.deepEqual([seqs(), v.thinning], [[0, 4, 8, 12], 4]);
+  assert.equal(deltas[12]?.arch?.length, 2 * 2 * 4, 'the new snapshot’s rows');
+  for (let i = 13; i < 500; i++) v.addSnapshot(snap(10 * i, [U4, U4]));
+  assert.deepEqual([seqs(), v.thinning], [[0, 128, 256, 384, 499], 128], 'at most 4 on the stride and the latest');
+  assert.equal(v.tables.archStats.length, 500 * 4, 'the small tables keep every snapshot');
+  assert.equal(new ViewRows().thinning, 1, 'the report keeps them all');
+});

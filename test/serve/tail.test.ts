@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ServedRoots } from '../../src/serve/roots.js';
 import { JsonlTail } from '../../src/serve/tail.js';
-import { isStale } from '../../src/serve/watch.js';
-import { summary } from './fixtures.js';
+import { isStale, RunWatch, type WatchEvent } from '../../src/serve/watch.js';
+import { append, snapshot, summary, writeRun } from './fixtures.js';
 
 function spied(dir: string) {
   const roots = new ServedRoots([dir]);
@@ -68,4 +68,50 @@ test('stale: a running run whose process is gone (same host), or silent for 30 m
   assert.equal(isStale({ ...summary({ status: 'completed', host: hostname() }), pid: gone }, 0, now), false, 'finished');
   assert.equal(isStale(summary({ status: 'running', host: 'elsewhere' }), now - 29 * 60_000, now), false);
   assert.equal(isStale(summary({ status: 'running', host: 'elsewhere' }), now - 31 * 60_000, now), true);
+});
+
+test('a live page of a long run: snapshots dropped from the thinned history, the whole tables again when the stride grows', () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'lbt-thin-')), 'run');
+  writeRun(dir, { status: 'running', steps: 2, report: false });
+  append(dir, 'arch.jsonl', [snapshot(0, 0), snapshot(1, 0)]);
+  const w = new RunWatch(new ServedRoots([dir]), dir, { maxSnapshots: 3, pollMs: 60_000 });
+  const got: WatchEvent[] = [];
+  const stop = w.subscribe((e) => got.push(e));
+  try {
+    const seqs = (rows: readonly { seq: number }[] | undefined) => [...new Set((rows ?? []).map((r) => r.seq))];
+    const last = () => got.at(-1) as WatchEvent;
+    assert.deepEqual(seqs((got[0] as Extract<WatchEvent, { type: 'init' }>).tables.arch), [0, 1]);
+    append(dir, 'arch.jsonl', [snapshot(2, 0)]);
+    w.check();
+    const d2 = last();
+    assert.ok(d2.type === 'delta');
+    assert.deepEqual([seqs(d2.delta.arch), d2.delta.dropSeqs], [[2], undefined]);
+    append(dir, 'arch.jsonl', [snapshot(3, 0), snapshot(4, 0), snapshot(5, 0)]);
+    w.check();
+    const init = last();
+    assert.ok(init.type === 'init', 'seq 3 takes the stride to 2: the page gets the tables anew');
+    assert.deepEqual(seqs(init.tables.arch), [0, 2, 4, 5]);
+    append(dir, 'arch.jsonl', [snapshot(6, 0)]);
+    w.check();
+    const init2 = last();
+    assert.ok(init2.type === 'init', 'seq 6 takes the stride to 4');
+    assert.deepEqual(seqs(init2.tables.arch), [0, 4, 6]);
+    append(dir, 'arch.jsonl', [snapshot(7, 0)]);
+    w.check();
+    const d7 = last();
+    assert.ok(d7.type === 'delta');
+    assert.deepEqual([seqs(d7.delta.arch), d7.delta.dropSeqs], [[7], [6]], '6 (off the stride) leaves the page, 7 arrives');
+    append(dir, 'arch.jsonl', [snapshot(8, 0), snapshot(9, 0)]);
+    w.check();
+    const d9 = last();
+    assert.ok(d9.type === 'delta');
+    assert.deepEqual([seqs(d9.delta.arch), d9.delta.dropSeqs], [[8, 9], [7]], '8 on the stride, 9 the latest');
+    append(dir, 'arch.jsonl', [snapshot(10, 0), snapshot(11, 0)]);
+    w.check();
+    const d11 = last();
+    assert.ok(d11.type === 'delta');
+    assert.deepEqual([seqs(d11.delta.arch), d11.delta.dropSeqs], [[11], [9]], '10 came and went within one read: never sent');
+  } finally {
+    stop();
+  }
 });

@@ -70,8 +70,11 @@ export interface ViewTables {
 export type TableName = keyof ViewTables;
 export const TABLE_NAMES: readonly TableName[] = ['curves', 'arch', 'kept', 'archStats', 'timing', 'teaching', 'betas'];
 
-/** What one call added: new rows per table; `kept` (when present) replaces the table. */
-export type ViewDelta = Partial<ViewTables>;
+/**
+ * What one call changed: new rows per table; `kept` (when present) replaces the table; `dropSeqs`:
+ * the snapshots whose `arch` rows are gone (a thinned history, see ViewRows).
+ */
+export type ViewDelta = Partial<ViewTables> & { dropSeqs?: number[] };
 
 export const emptyTables = (): ViewTables => ({
   curves: [],
@@ -136,18 +139,33 @@ export interface Progress {
   totalEpochs: number | null;
 }
 
-/** Accumulates a run's tables; each add* returns what it added. */
+/**
+ * Accumulates a run's tables; each add* returns what it changed. With `maxSnapshots` (the live page)
+ * the `arch` history stays light however long the run: it keeps every stride-th snapshot and the
+ * latest, the previous latest leaving when it is off the stride, and the stride doubles (the rows
+ * off the new stride leave) whenever more than `maxSnapshots` would be kept; `thinning` tells the
+ * stride, so that a caller can resend the whole tables after it changed.
+ */
 export class ViewRows {
   readonly tables: ViewTables = emptyTables();
   readonly progress: Progress = { step: 0, epochsDone: 0, stage: 0, time: 0, totalSteps: null, totalEpochs: null };
   private lastStep: { step: number; time: number } | null = null;
   /** Snapshots added so far (each one's rows carry its index as `seq`). */
   private snapshots = 0;
+  private stride = 1;
   /** Train runs log their network as `teacher`; it is shown as `network`. */
   private readonly teacher: string;
 
-  constructor(kind: 'search' | 'train' = 'search') {
+  constructor(
+    kind: 'search' | 'train' = 'search',
+    private readonly maxSnapshots = Number.POSITIVE_INFINITY,
+  ) {
     this.teacher = kind === 'train' ? 'network' : 'teacher';
+  }
+
+  /** The stride of the `arch` history: 1 until a long run's history was thinned. */
+  get thinning(): number {
+    return this.stride;
   }
 
   private track(r: MetricsRecord): void {
@@ -191,11 +209,27 @@ export class ViewRows {
         const ops = s.edgeOps?.[cell][e] ?? s.ops;
         const edge = labels[e] as string;
         const { node, input } = ends[e] as { node: number; input: number };
-        const base = {
-          ...{ ...at, seq, cell, key: `${cell} ${edge}`, edge, e },
-          ...{ node: `n${node}`, input: stateName(input), nodeIdx: node, inputIdx: input },
-        };
-        row.forEach((v, j) => d.arch?.push({ ...base, op: ops[j] ?? String(j), w: v, dev: v - 1 / row.length }));
+        const [key, nodeName, inputName] = [`${cell} ${edge}`, `n${node}`, stateName(input)];
+        row.forEach((w, j) => {
+          const op = ops[j] ?? String(j);
+          const dev = w - 1 / row.length;
+          d.arch?.push({
+            step: s.step,
+            seq,
+            stage: at.stage,
+            cell,
+            key,
+            edge,
+            e,
+            node: nodeName,
+            input: inputName,
+            nodeIdx: node,
+            inputIdx: input,
+            op,
+            w,
+            dev,
+          });
+        });
       });
       d.archStats?.push({ ...at, panel: 'entropy (nats)', series: cell, value: entropyOf(w) });
       d.archStats?.push({ ...at, panel: 'skip-connects', series: cell, value: countSkips(s, cell) });
@@ -205,7 +239,26 @@ export class ViewRows {
         d.betas?.push({ step: s.step, cell, node: `n${node}`, input: stateName(input), b, dev: b - 1 / (node + 2) });
       });
     }
-    return this.merge(d);
+    return this.thin(seq, this.merge(d));
+  }
+
+  private thin(seq: number, d: ViewDelta): ViewDelta {
+    if (!Number.isFinite(this.maxSnapshots)) return d;
+    const prev = seq - 1;
+    if (prev >= 0 && prev % this.stride !== 0) {
+      // its rows are the block just before the new snapshot's, at the end: cut there, not a scan
+      const arch = this.tables.arch;
+      const end = arch.length - (d.arch?.length ?? 0);
+      let start = end;
+      while (start > 0 && (arch[start - 1] as ArchRow).seq === prev) start--;
+      arch.splice(start, end - start);
+      d.dropSeqs = [prev];
+    }
+    if (Math.floor(seq / this.stride) + 1 > this.maxSnapshots) {
+      const stride = (this.stride *= 2);
+      this.tables.arch = this.tables.arch.filter((r) => r.seq % stride === 0 || r.seq === seq);
+    }
+    return d;
   }
 
   private merge(d: ViewDelta): ViewDelta {

@@ -81,7 +81,10 @@ function setHeader(h: HeaderText): void {
   set('result', h.result);
 }
 
-async function update(delta: Tables, reset: boolean): Promise<void> {
+/** Applies new rows (`reset`: whole tables) and the snapshots dropped from the thinned `arch` history. */
+async function update(delta: Tables, reset: boolean, dropSeqs: readonly number[] = []): Promise<void> {
+  const dropped = (r: unknown) => dropSeqs.includes((r as { seq: number }).seq);
+  if (dropSeqs.length) tables.arch = (tables.arch ?? []).filter((r) => !dropped(r));
   for (const [name, rows] of Object.entries(delta)) {
     if (reset || name === 'kept') tables[name] = [...rows];
     else tables[name] = [...(tables[name] ?? []), ...rows];
@@ -95,17 +98,18 @@ async function update(delta: Tables, reset: boolean): Promise<void> {
     let touched = false;
     for (const t of v.tables) {
       const rows = delta[t];
-      if (!rows) continue;
+      const drop = t === 'arch' && dropSeqs.length > 0;
+      if (!rows && !drop) continue;
       touched = true;
-      if (reset || t === 'kept')
+      if (reset || t === 'kept' || drop)
         view.change(
           t,
           vega
             .changeset()
-            .remove(() => true)
-            .insert(rows),
+            .remove(reset || t === 'kept' ? () => true : dropped)
+            .insert(rows ?? []),
         );
-      else view.insert(t, rows);
+      else view.insert(t, rows ?? []);
     }
     if (touched) await view.runAsync();
   }
@@ -124,9 +128,10 @@ source.addEventListener('init', (e) => {
   later(() => update(p.tables, true));
 });
 source.addEventListener('delta', (e) => {
-  const p = JSON.parse((e as MessageEvent).data) as { header: HeaderText; delta: Tables };
+  const p = JSON.parse((e as MessageEvent).data) as { header: HeaderText; delta: Tables & { dropSeqs?: number[] } };
   setHeader(p.header);
-  later(() => update(p.delta, false));
+  const { dropSeqs, ...rows } = p.delta;
+  later(() => update(rows, false, dropSeqs));
 });
 source.addEventListener('cells', (e) => {
   setCells((JSON.parse((e as MessageEvent).data) as { svg: string }).svg);
