@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*"; }
 
 # 1. Debian packages: libtorch (unless LIBTORCH is given), OpenBLAS so matmul does not run on
-#    reference BLAS, the built-in dataset, and a C++ toolchain for the addon.
-pkgs=(libopenblas0-pthread dataset-fashion-mnist g++ make python3)
+#    reference BLAS, the built-in dataset, a C++ toolchain for the addon, and chromium for the
+#    browser test of `lbt serve` (driven by playwright-core, which downloads no browser).
+pkgs=(libopenblas0-pthread dataset-fashion-mnist g++ make python3 chromium)
 [ -n "${LIBTORCH:-}" ] || pkgs+=(libtorch-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -10,6 +10,7 @@ import { DeviceError } from '../runs/device.js';
 import { DoesNotFitError, RunDirError, RunInterrupted, RunLockedError } from '../runs/errors.js';
 import { isOsError, osErrorText } from '../runs/files.js';
 import { NonFiniteError } from '../torch/index.js';
+import { ServeRootError } from '../serve/roots.js';
 
 /** An error caused by the user's input (file, flag, config): printed without a stack trace. */
 export class UserError extends Error {
@@ -44,6 +45,7 @@ const USER_FACING: readonly (readonly [ErrorClass, number])[] = [
   [AlphasFormatError, 2],
   [NonFiniteError, 1],
   [RunInterrupted, 130],
+  [ServeRootError, 2],
 ];
 
 /**

@@ -10,6 +10,7 @@ import { registerParams } from './commands/params.js';
 import { registerPresets } from './commands/presets.js';
 import { registerReport } from './commands/report.js';
 import { registerSearch } from './commands/search.js';
+import { registerServe } from './commands/serve.js';
 import { registerTest } from './commands/test.js';
 import { registerTrain } from './commands/train.js';
 import { asUserError, UserError } from './errors.js';
@@ -30,6 +31,7 @@ registerGenotype(program);
 registerGradcheck(program);
 registerData(program);
 registerReport(program);
+registerServe(program);
 registerPresets(program);
 
 try {

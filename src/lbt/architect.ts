@@ -55,7 +55,14 @@ export class Architect {
    * One architecture update (Eq. 6): A ← Adam(A, dO_v/dA). With `student` null this is DARTS
    * (first or second order by cfg.firstOrder). Weights and buffers are left bit-identical.
    */
-  step(inp: { teacherOpt: SgdView; student: Net | null; studentOpt: SgdView | null; batches: LbtBatches }): HypergradStats {
+  step(inp: {
+    teacherOpt: SgdView;
+    student: Net | null;
+    studentOpt: SgdView | null;
+    batches: LbtBatches;
+    /** Return the hypergradient terms' sizes in stats.sizes (for logged steps). */
+    measure?: boolean;
+  }): HypergradStats {
     const { grads, stats } = preservingBuffers([this.teacher, inp.student], () =>
       hypergradient({ teacher: this.teacher, ...inp, cfg: this.cfg }),
     );

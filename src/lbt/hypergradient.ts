@@ -10,13 +10,14 @@ import { type Tensor, crossEntropy, detach, grad, logSoftmax, noGrad, scope, sof
 import { gradOrZero, teacherLoss, unrolledStudent, unrolledTeacher } from './unroll.js';
 import type { HypergradConfig, Labeled, LbtBatches, Net, SgdView, TeacherNet } from './types.js';
 
+/** ‖v‖ over a list of tensors, as a scalar tensor (no host sync). */
+function normOf(v: readonly Tensor[]): Tensor {
+  return stack(v.map((t) => t.norm())).norm();
+}
+
 /** ‖v‖ over a list of tensors. */
 export function globalNorm(v: readonly Tensor[]): number {
-  return scope(() =>
-    stack(v.map((t) => t.norm()))
-      .norm()
-      .item(),
-  );
+  return scope(() => normOf(v).item());
 }
 
 function leaves(ts: readonly Tensor[]): Tensor[] {
@@ -93,6 +94,20 @@ export interface HypergradStats {
   studentValLoss: number | null;
   /** ‖w‖, the vector the Hessian is applied to. */
   wNorm: number;
+  /** With `measure`: the sizes of the terms (see TermSizes). */
+  sizes?: TermSizes;
+}
+
+/**
+ * The global L2 norms of the hypergradient's terms: aV = ‖a_v‖, gV = ‖g_v‖ (the teacher's own
+ * validation signal), uA = ‖γξ_sλ·u_A‖, uT = ‖γξ_sλ·u_T‖ (the student's, on A directly and
+ * through T'). A term the configuration does not have is absent.
+ */
+export interface TermSizes {
+  aV?: number;
+  gV?: number;
+  uA?: number;
+  uT?: number;
 }
 
 export interface HypergradInput {
@@ -105,6 +120,8 @@ export interface HypergradInput {
   cfg: HypergradConfig;
   /** Architecture at which to evaluate (default: the teacher's live arch). */
   arch?: readonly Tensor[];
+  /** Also return the terms' sizes (stats.sizes): one host sync more, so only on steps that are logged. */
+  measure?: boolean;
 }
 
 /** dO_v/dA (Eq. 6 with Eq. 7-12 as in DESIGN §2). Returns new tensors shaped like A. */
@@ -121,6 +138,7 @@ export function hypergradient(inp: HypergradInput): { grads: Tensor[]; stats: Hy
     let w: Tensor[] = teacher.weights.map((t) => zerosLike(t));
     const stats: HypergradStats = { teacherValLoss: null, studentValLoss: null, wNorm: 0 };
     let gv: Tensor[] | null = null;
+    const sizes: Partial<Record<keyof TermSizes, Tensor>> = {};
 
     // Eq. 7, direct terms: a_v and g_v
     if (!cfg.studentOnly) {
@@ -130,6 +148,7 @@ export function hypergradient(inp: HypergradInput): { grads: Tensor[]; stats: Hy
       w = gs.slice(0, nT).map((g, i) => g ?? zerosLike(Tp[i] as Tensor));
       gv = w;
       aGrad = gs.slice(nT).map((g, i) => g ?? zerosLike(arch[i] as Tensor));
+      if (inp.measure) [sizes.aV, sizes.gV] = [normOf(aGrad), normOf(gv)];
     }
 
     // Eq. 9-12: the student's validation loss through S'(p(T', A))
@@ -145,6 +164,12 @@ export function hypergradient(inp: HypergradInput): { grads: Tensor[]; stats: Hy
       const cot = pseudoLabelCotangent(student, batches.unlabeled, hs, cfg.fdScale);
       const us = grad(p, [...Tp, ...A], { gradOutputs: [cot], allowUnused: true });
       const c = cfg.gamma * xiS * cfg.lambda;
+      if (inp.measure) {
+        const part = (from: number, to: number) => us.slice(from, to).filter((u): u is Tensor => u !== undefined && u !== null);
+        const [uT, uA] = [part(0, nT), part(nT, us.length)];
+        if (uT.length) sizes.uT = normOf(uT).mul(Math.abs(c));
+        if (uA.length && !cfg.paperForm) sizes.uA = normOf(uA).mul(Math.abs(c));
+      }
       w = w.map((wi, i) => (us[i] ? wi.sub(us[i] as Tensor, c) : wi));
       if (!cfg.paperForm) aGrad = aGrad.map((g, i) => (us[nT + i] ? g.sub(us[nT + i] as Tensor, c) : g));
     }
@@ -162,6 +187,11 @@ export function hypergradient(inp: HypergradInput): { grads: Tensor[]; stats: Hy
         const hw = hvp(part);
         aGrad = aGrad.map((g, i) => g.sub(hw[i] as Tensor, xiT));
       }
+    }
+    const names = Object.keys(sizes) as (keyof TermSizes)[];
+    if (inp.measure && names.length) {
+      const values = stack(names.map((k) => sizes[k] as Tensor)).toArray(); // one host sync for all
+      stats.sizes = Object.fromEntries(names.map((k, i) => [k, values[i] as number]));
     }
     return { grads: aGrad, stats };
   });

@@ -6,7 +6,10 @@ import { RunDirError } from '../runs/errors.js';
 import { errnoOf, writeFileAtomic } from '../runs/files.js';
 import { type RunData, isRunDir, readRun } from '../runs/run-dir.js';
 import type { GenotypeFile } from '../nas/genotype.js';
-import { curvesSpec, heatmapSpec, renderSvg, searchStatsSpec } from './charts.js';
+import { progressText, resultText, runHeader, timeText } from './views/header.js';
+import { inlineSvg, viewFigures } from './views/render.js';
+import { ViewRows } from './views/rows.js';
+import { escapeHtml, PAGE_CSS, stateBadge } from './views/style.js';
 import { buildTables, type ResultTable, rowCells, TABLE_NOTE, tableHeaders, tablesMarkdown, toEntry } from './table.js';
 
 /** Draws both cells of a genotype as one SVG (the CLI passes `lbt genotype draw`'s renderer: src/nas + @viz-js/viz). */
@@ -51,17 +54,7 @@ export function findRunDirs(paths: readonly string[]): string[] {
   return [...new Set(out)];
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** An SVG made inline-safe: no XML prolog, no namespace URLs (HTML5 knows inline <svg>). */
-export function inlineSvg(svg: string): string {
-  return svg
-    .replace(/<\?xml[^>]*\?>/g, '')
-    .replace(/<!DOCTYPE[^>]*>/gi, '')
-    .replace(/\s+xmlns(:\w+)?="[^"]*"/g, '');
-}
+export { escapeHtml, inlineSvg };
 
 function tableHtml(t: ResultTable): string {
   const h = tableHeaders(t)
@@ -84,14 +77,29 @@ function genotypeText(g: GenotypeFile): string {
   return `normal: ${cell(g.normal)}\nreduce: ${cell(g.reduce)}`;
 }
 
+/** The same status line as the live page's: state, progress, time, result. */
+function statusLine(run: RunData): string {
+  const rows = new ViewRows();
+  for (const r of run.metrics) rows.addRecord(r);
+  const h = runHeader({
+    summary: run.summary,
+    config: run.config,
+    progress: rows.progress,
+    timing: rows.tables.timing,
+    result: run.result,
+  });
+  const parts = [progressText(h), timeText(h), resultText(h)].filter(Boolean).map((p) => `<span>${escapeHtml(p)}</span>`);
+  return `<p class="status">${stateBadge(h.state)} ${parts.join('')}</p>`;
+}
+
 async function runSection(run: RunData, label: string, o: ReportOptions): Promise<string> {
   const s = run.summary;
   const parts: string[] = [
     `<section><h2>${escapeHtml(basename(run.dir))}: ${escapeHtml(label)}</h2>`,
+    statusLine(run),
     `<p class="meta">${escapeHtml(
-      `${s.kind} run, ${s.status}, ${(s.wallSeconds / 3600).toFixed(2)} h on ${s.deviceName ?? s.device}` +
-        `${s.sessions > 1 ? `, ${s.sessions} sessions` : ''}${s.gitRev ? `, rev ${s.gitRev.slice(0, 10)}` : ''}` +
-        `${run.result ? `; test error ${run.result.testError.toFixed(2)}%, ${run.result.paramsM.toFixed(2)} M params` : ''}`,
+      `${s.kind} run on ${s.deviceName ?? s.device}, ${(s.wallSeconds / 3600).toFixed(2)} h` +
+        `${s.sessions > 1 ? `, ${s.sessions} sessions` : ''}${s.gitRev ? `, rev ${s.gitRev.slice(0, 10)}` : ''}`,
     )}${s.error ? `<br><b>error:</b> ${escapeHtml(s.error)}` : ''}</p>`,
   ];
   const g = run.genotype ?? run.result?.genotype ?? run.snapshots.at(-1)?.genotype ?? null;
@@ -99,24 +107,10 @@ async function runSection(run: RunData, label: string, o: ReportOptions): Promis
     parts.push(`<pre>${escapeHtml(genotypeText(g))}</pre>`);
     if (o.drawGenotype) parts.push(`<figure class="cells">${inlineSvg(await o.drawGenotype(g, label))}</figure>`);
   }
-  if (!o.noCharts) {
-    const specs = [
-      curvesSpec(run.metrics),
-      searchStatsSpec(run.metrics),
-      ...(run.snapshots.length ? [heatmapSpec(run.snapshots, 'normal'), heatmapSpec(run.snapshots, 'reduce')] : []),
-    ].filter((x) => x !== null);
-    const svgs = await Promise.all(specs.map((sp) => renderSvg(sp)));
-    parts.push(`<div class="row">${svgs.map((svg) => `<figure>${inlineSvg(svg)}</figure>`).join('\n')}</div>`);
-  }
+  if (!o.noCharts) parts.push(await viewFigures(run));
   parts.push('</section>');
   return parts.join('\n');
 }
-
-const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1400px;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
-th:first-child,td:first-child{text-align:left}thead{background:#f3f3f3}.note,.meta{color:#555;font-size:12px}
-section{border-top:1px solid #ddd;margin-top:2em}.row{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
-figure{margin:0}.cells svg{max-width:100%;height:auto}pre{background:#f7f7f7;padding:.5em;overflow-x:auto}`;
 
 /** Reads the runs and builds the Markdown tables and the HTML page. */
 export async function buildReport(paths: readonly string[], o: ReportOptions = {}): Promise<Report> {
@@ -128,7 +122,7 @@ export async function buildReport(paths: readonly string[], o: ReportOptions = {
   const sections: string[] = [];
   for (const e of entries) sections.push(await runSection(e.run, e.label, o)); // one at a time: bounded memory
   const html = `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${CSS}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${PAGE_CSS}</style></head>
 <body><h1>${escapeHtml(title)}</h1>
 ${tables.map(tableHtml).join('\n')}
 ${sections.join('\n')}

@@ -300,6 +300,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
       step: s.step,
       event: o.resume ? 'resume' : 'start',
       message: `${params} parameters`,
+      plan: { totalSteps: plan.totalSteps, totalEpochs: plan.totalEpochs },
       time: run.elapsed(),
     });
     if (!o.resume) save(s); // a resumable state from the first step on (a run without one never trained)

@@ -22,11 +22,14 @@ export function readSplits(dir: string): SplitIndices {
   return readJson(join(dir, RUN_FILES.splits), SplitIndices, "run's splits");
 }
 
-/** Reads metrics.jsonl. A torn last line (a killed writer) is skipped; any other bad line is an error naming file:line. */
-export function readMetrics(path: string): MetricsRecord[] {
+/**
+ * Reads a JSON-lines file ([] when missing), each line a `record` checked against `schema`. A torn
+ * last line (a killed writer) is skipped; any other bad line is an error naming file:line.
+ */
+export function readJsonl<T>(path: string, schema: z.ZodType = z.unknown(), file = 'file', record = 'record'): T[] {
   if (!existsSync(path)) return [];
-  const lines = readRunFile(path, 'metrics file', Number.MAX_SAFE_INTEGER).toString('utf8').split('\n');
-  const out: MetricsRecord[] = [];
+  const lines = readRunFile(path, file, Number.MAX_SAFE_INTEGER).toString('utf8').split('\n');
+  const out: T[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     let value: unknown;
@@ -36,14 +39,24 @@ export function readMetrics(path: string): MetricsRecord[] {
       if (i === lines.length - 1) return; // no newline after it: written partly when the process died
       throw new RunDirError(`${path}:${i + 1}`, 'not a JSON record');
     }
-    const r = MetricsRecordSchema.safeParse(value);
+    const r = schema.safeParse(value);
     if (!r.success) {
       const issue = r.error.issues[0]!;
-      throw new RunDirError(`${path}:${i + 1}`, `not a metrics record: ${issue.path.join('.') || '(record)'}: ${issue.message}`);
+      throw new RunDirError(`${path}:${i + 1}`, `not a ${record}: ${issue.path.join('.') || '(record)'}: ${issue.message}`);
     }
-    out.push(value as MetricsRecord);
+    out.push(value as T);
   });
   return out;
+}
+
+/** Reads metrics.jsonl (see readJsonl). */
+export function readMetrics(path: string): MetricsRecord[] {
+  return readJsonl<MetricsRecord>(path, MetricsRecordSchema, 'metrics file', 'metrics record');
+}
+
+/** Reads arch.jsonl, the architecture at every logged step (see readJsonl). */
+export function readArch(path: string): ArchSnapshot[] {
+  return readJsonl<ArchSnapshot>(path, ArchSnapshotSchema, 'architecture file', 'architecture snapshot');
 }
 
 /** Everything `lbt report` and resume need from a run directory. */
@@ -53,6 +66,8 @@ export interface RunData {
   config: Record<string, unknown>;
   metrics: MetricsRecord[];
   snapshots: ArchSnapshot[];
+  /** arch.jsonl: the snapshots at every logged step ([] for runs from before it). */
+  arch: ArchSnapshot[];
   genotype: GenotypeFile | null;
   result: RunResult | null;
 }
@@ -77,6 +92,7 @@ export function readRun(dir: string): RunData {
     config: readJson(join(dir, RUN_FILES.config), z.record(z.string(), z.unknown()), 'config'),
     metrics: readMetrics(join(dir, RUN_FILES.metrics)),
     snapshots,
+    arch: readArch(join(dir, RUN_FILES.arch)),
     genotype: opt(join(dir, RUN_FILES.genotype), GenotypeFile, 'genotype'),
     result: opt(join(dir, RUN_FILES.result), RunResult, 'result'),
   };

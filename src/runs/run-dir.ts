@@ -11,7 +11,8 @@ import type { GenotypeFile } from '../nas/genotype.js';
 import { RunDirError } from './errors.js';
 import { asRunFileError, isTempFile, readJson, writeFileAtomic, writeJson } from './files.js';
 import { acquireRunLock, LOCK_FILE, lockHolder, type RunLock } from './lock.js';
-import { isRunDir, readMetrics } from './read.js';
+import { isRunDir, readArch, readMetrics } from './read.js';
+import { rewriteEvents, TfRunLog } from './tf-summaries.js';
 import {
   type ArchSnapshot,
   type MetricsRecord,
@@ -54,6 +55,8 @@ export interface CreateRunOptions {
   searchRun?: string;
   /** Take the run's lock even when another host holds it (a writer known to be lost). */
   breakLock?: boolean;
+  /** Write TensorBoard event files next to metrics.jsonl (default true). */
+  tensorboard?: boolean;
 }
 
 /** Where a resumed run continues: the checkpoint's global step and, when it recorded it, the metrics records written by then. */
@@ -67,6 +70,8 @@ export interface ResumeRunOptions {
   lock?: RunLock;
   breakLock?: boolean;
   command?: string[];
+  /** Rewrite the TensorBoard event files up to the checkpoint and go on appending (default true). */
+  tensorboard?: boolean;
 }
 
 /** All a resume reads of a snapshot: the step it was taken at. */
@@ -81,6 +86,9 @@ export function snapshotName(epoch: number, stage?: number): string {
 /** An open run directory. Every write goes straight to disk; nothing is buffered in memory. */
 export class RunDir {
   private fd: number | null = null;
+  private archFd: number | null = null;
+  /** TensorBoard events: every record and architecture snapshot logged, as it is logged. */
+  private tf: TfRunLog | null = null;
   private readonly sessionStart = Date.now();
   private readonly priorWall: number;
 
@@ -116,6 +124,7 @@ export class RunDir {
       mkdirSync(join(dir, RUN_FILES.genotypes), { recursive: true });
       const run = new RunDir(dir, newSummary(o), lock, 0);
       writeJson(join(dir, RUN_FILES.config), o.config);
+      if (o.tensorboard !== false) run.tf = new TfRunLog(dir, Date.parse(run.summaryValue.createdAt) / 1000);
       run.writeSummary();
       return run;
     } catch (e) {
@@ -143,14 +152,18 @@ export class RunDir {
       const kept =
         at === null ? [] : at.records !== undefined ? firstRecords(all, at.records) : all.filter((r) => r.step <= at.step);
       writeFileAtomic(metricsPath, kept.map((r) => `${JSON.stringify(r)}\n`).join(''), { fsync: false });
+      const arch = keepArch(join(dir, RUN_FILES.arch), at);
       const gdir = join(dir, RUN_FILES.genotypes);
       for (const f of existsSync(gdir) ? readdirSync(gdir) : []) {
         const p = join(gdir, f);
         if (f.endsWith('.json') && (at === null || readJson(p, SnapshotStep, 'architecture snapshot').step > at.step)) rmSync(p);
       }
-      const run = new RunDir(dir, { ...summary, status: 'running', sessions: summary.sessions + 1 }, lock, countRecords(kept));
+      const resumed = { ...summary, status: 'running' as const, sessions: summary.sessions + 1, pid: process.pid };
+      const run = new RunDir(dir, resumed, lock, countRecords(kept));
       delete run.summaryValue.error;
       delete run.summaryValue.finishedAt;
+      if (o.tensorboard !== false)
+        run.tf = rewriteEvents(dir, Date.parse(summary.createdAt) / 1000, kept, arch, at === null ? 0 : at.step);
       run.writeSummary();
       return run;
     } catch (e) {
@@ -193,12 +206,26 @@ export class RunDir {
     } catch (e) {
       throw asRunFileError(e, path, 'cannot write');
     }
+    this.tf?.record(record);
     this.recordCount += countRecords([record]);
     if (record.kind !== 'step') this.writeSummary();
   }
 
+  /** An epoch's snapshot, genotypes/epoch-NNN.json (the search also logs it with logArch). */
   writeSnapshot(s: ArchSnapshot): void {
     writeJson(join(this.dir, RUN_FILES.genotypes, snapshotName(s.epoch, s.stage)), s);
+  }
+
+  /** Appends an architecture snapshot to arch.jsonl (one line, one write) and to the event file. */
+  logArch(s: ArchSnapshot): void {
+    const path = this.path('arch');
+    try {
+      if (this.archFd === null) this.archFd = openSync(path, 'a');
+      writeSync(this.archFd, `${JSON.stringify(s)}\n`);
+    } catch (e) {
+      throw asRunFileError(e, path, 'cannot write');
+    }
+    this.tf?.snapshot(s, s.time ?? this.elapsed());
   }
 
   writeGenotype(g: GenotypeFile): void {
@@ -249,7 +276,10 @@ export class RunDir {
   /** Closes metrics.jsonl and releases the lock (the run is not marked finished: see finish()). */
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+    if (this.archFd !== null) closeSync(this.archFd);
+    this.fd = this.archFd = null;
+    this.tf?.close();
+    this.tf = null;
     this.lock.release();
   }
 }
@@ -270,6 +300,7 @@ function newSummary(o: CreateRunOptions): RunSummary {
     device: o.device ?? 'cpu',
     deviceName: o.deviceName ?? cpuName(),
     gitRev: gitRevision(),
+    pid: process.pid,
     host: hostname(),
     node: process.version,
     ...(o.command !== undefined && { command: o.command }),
@@ -331,6 +362,14 @@ function clearForNewRun(dir: string, force: boolean): void {
   for (const f of readdirSync(dir)) if (f !== LOCK_FILE) rmSync(join(dir, f), { recursive: true, force: true });
 }
 
+/** Keeps the architecture snapshots of arch.jsonl up to the checkpoint (none without one); returns them. */
+function keepArch(path: string, at: ResumeAt | null): ArchSnapshot[] {
+  if (!existsSync(path)) return [];
+  const kept = at === null ? [] : readArch(path).filter((s) => s.step <= at.step);
+  writeFileAtomic(path, kept.map((s) => `${JSON.stringify(s)}\n`).join(''), { fsync: false });
+  return kept;
+}
+
 const isResumeEvent = (r: MetricsRecord) => r.kind === 'event' && r.event === 'resume';
 
 /** Records as RunDir.records counts them (resume events left out). */
@@ -373,4 +412,4 @@ export function checkRunDirFree(dir: string): void {
   if (lockHolder(dir)) acquireRunLock(dir).release(); // throws the one-line RunLockedError naming the owner
 }
 
-export { isRunDir, type RunData, readMetrics, readRun, readSplits } from './read.js';
+export { isRunDir, type RunData, readArch, readJsonl, readMetrics, readRun, readSplits } from './read.js';

@@ -7,6 +7,8 @@
 //     splits.json              Splits: example indices of each subset
 //     metrics.jsonl            one MetricsRecord per line (step and epoch records, in order)
 //     genotypes/epoch-NNN.json ArchSnapshot after each search epoch (P-DARTS: stage-S-epoch-NNN.json)
+//     arch.jsonl               one ArchSnapshot per line: at the start, at every logged step, at every epoch end
+//     events.out.tfevents.*    the same records and snapshots as TensorBoard events (tf-summaries.ts)
 //     genotype.json            the final genotype of a search (nas/genotype.ts's GenotypeFile)
 //     result.json              RunResult: test error and parameter count of a trained network
 //     checkpoint.safetensors   the last checkpoint (checkpoint.ts), checkpoint.prev.safetensors before it
@@ -21,6 +23,7 @@ export const RUN_FILES = Object.freeze({
   config: 'config.json',
   splits: 'splits.json',
   metrics: 'metrics.jsonl',
+  arch: 'arch.jsonl',
   genotypes: 'genotypes',
   genotype: 'genotype.json',
   result: 'result.json',
@@ -62,6 +65,8 @@ export const RunSummary = z.object({
   searchRun: z.string().optional(),
   /** Why the run failed or stopped (e.g. "loss is NaN at epoch 3 step 120"). */
   error: z.string().optional(),
+  /** The process of the session writing the run (on `host`): a running run whose process is gone is stale. */
+  pid: z.number().int().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -95,8 +100,25 @@ interface TrainingRecord {
   time: number;
 }
 
+/**
+ * The sizes of the hypergradient's terms at one step (global L2 norms), measured on logged steps
+ * only: aV = ‖a_v‖ and gV = ‖g_v‖ (the teacher's own validation signal, on A and on T'), uA =
+ * ‖γξ_sλ·u_A‖ and uT = ‖γξ_sλ·u_T‖ (the student's, directly on A and through T'); uARatio = uA/aV,
+ * uTRatio = uT/gV. Terms a method does not have are left out.
+ */
+export interface TeachingSignal {
+  aV?: number;
+  gV?: number;
+  uA?: number;
+  uT?: number;
+  uARatio?: number;
+  uTRatio?: number;
+}
+
 export interface StepRecord extends TrainingRecord {
   kind: 'step';
+  /** Search steps with an architecture update: the hypergradient's term sizes. */
+  teaching?: TeachingSignal;
 }
 
 export interface EpochRecord extends TrainingRecord {
@@ -116,6 +138,8 @@ export interface EventRecord {
   step: number;
   event: 'start' | 'resume' | 'stage' | 'nan' | 'stop' | 'done';
   message?: string;
+  /** start and resume: the steps and epochs the whole run will take (for progress and ETA). */
+  plan?: { totalSteps: number; totalEpochs: number };
   time: number;
 }
 
@@ -136,6 +160,8 @@ export interface ArchSnapshot {
   weights: { normal: readonly (readonly number[])[]; reduce: readonly (readonly number[])[] };
   /** PC-DARTS edge normalisation: softmax(beta) per node, flattened to one value per edge. */
   betas?: { normal: readonly number[]; reduce: readonly number[] };
+  /** Seconds since the run started when the snapshot was taken. */
+  time?: number;
 }
 
 // What lbt reads back from metrics.jsonl and genotypes/*.json, checked so that a file of another

@@ -1,15 +1,14 @@
 // An epoch of a search: its learning rates and P-DARTS skip dropout at the start; step records as it
 // goes; at the end the validation of teacher and student (DARTS's infer), the genotype and
 // architecture snapshot, the epoch record and a checkpoint (in that order, see runs/run-dir.ts).
+// Every step record is followed by the architecture in arch.jsonl (arch-log.ts).
 import { type ArchValues, archValues } from '../nas/arch.js';
-import { toGenotypeFile } from '../nas/genotype.js';
 import { skipDropRate } from '../nas/p-darts.js';
-import { PRIMITIVES } from '../nas/primitives.js';
-import { normalizeBetas } from '../nas/supernet.js';
 import { evaluate } from '../retrain/evaluate.js';
-import { alphaEntropy, countSkipConnects, type RunningMean, softmaxRows } from '../runs/metrics.js';
+import { alphaEntropy, countSkipConnects, type RunningMean } from '../runs/metrics.js';
 import type { ArchSnapshot, EpochRecord, LossAcc } from '../runs/types.js';
 import * as t from '../torch/index.js';
+import { archSnapshot, logArch } from './arch-log.js';
 import { afterEpoch, studentLr, weightLr } from './plan.js';
 import { saveSearchCheckpoint, type Searching } from './state.js';
 import { EpochTotals } from './step.js';
@@ -34,11 +33,11 @@ export function beginEpoch(s: Searching): EpochTotals {
   return s.totals;
 }
 
-/** A step record every cfg.logEvery steps (the last step's numbers). */
+/** A step record every cfg.logEvery steps (the last step's numbers), then the architecture. */
 export function logStep(s: Searching, totals: EpochTotals): void {
   const { pos, run } = s;
   if (pos.step % s.cfg.logEvery !== 0) return;
-  const { teacher, student } = totals.last;
+  const { teacher, student, teaching } = totals.last;
   run.log({
     kind: 'step',
     epoch: pos.epoch,
@@ -47,8 +46,10 @@ export function logStep(s: Searching, totals: EpochTotals): void {
     lr: totals.lr,
     teacher: { train: teacher },
     ...(s.student && { student: { train: { loss: student?.loss ?? Number.NaN, acc: student?.acc ?? Number.NaN } } }),
+    ...(teaching && { teaching }),
     time: run.elapsed(),
   });
+  logArch(s);
 }
 
 /** Mean loss and accuracy of the teacher (and student) on D_val, in eval mode. */
@@ -60,26 +61,6 @@ async function validate(s: Searching): Promise<LossAcc[]> {
   ];
   const o = { batchSize: s.cfg.batchSize, seed: s.cfg.seed, device: s.device, maxBatches: MAX_EVAL_BATCHES };
   return evaluate(s.data, 'valid', models, o).then((rs) => rs.map(({ loss, acc }) => ({ loss, acc })));
-}
-
-/** genotypes/epoch-NNN.json: the genotype and softmax(alpha) per edge (P-DARTS: the ops still on; PC-DARTS: betas). */
-function snapshot(s: Searching, av: ArchValues): ArchSnapshot {
-  const { pos, teacher } = s;
-  const pd = s.cfg.method === 'p-darts';
-  const arch = teacher.supernet.arch;
-  const betas = (b: t.Tensor | undefined) =>
-    b ? t.noGrad(() => t.scope(() => normalizeBetas(b, teacher.supernet.config.steps).toArray())) : null;
-  const [bn, br] = [betas(arch.betasNormal), betas(arch.betasReduce)];
-  return {
-    epoch: pos.epoch,
-    ...(pd && { stage: pos.stage }),
-    step: pos.step,
-    genotype: toGenotypeFile(teacher.supernet.genotype()),
-    ops: pd ? [] : PRIMITIVES,
-    ...(pd && { edgeOps: s.extra.ops }),
-    weights: { normal: softmaxRows(av.normal), reduce: softmaxRows(av.reduce) },
-    ...(bn && br && { betas: { normal: bn, reduce: br } }),
-  };
 }
 
 function epochRecord(s: Searching, totals: EpochTotals, val: LossAcc[], snap: ArchSnapshot, av: ArchValues): EpochRecord {
@@ -111,8 +92,9 @@ export async function endEpoch(s: Searching, totals: EpochTotals): Promise<void>
     if (!Number.isFinite(v.loss)) throw new t.NonFiniteError(`${i === 0 ? 'teacher' : 'student'} validation loss is ${v.loss}`);
   });
   const av = archValues(s.teacher.supernet.arch);
-  const snap = snapshot(s, av);
+  const snap = archSnapshot(s);
   s.run.writeSnapshot(snap);
+  if (s.pos.step % s.cfg.logEvery !== 0) s.run.logArch(snap); // a logged step has just written it
   const rec = epochRecord(s, totals, val, snap, av);
   s.run.log(rec);
   s.progress.epoch(rec);

@@ -12,6 +12,7 @@ import { RunInterrupted } from '../runs/errors.js';
 import type { Progress } from '../runs/progress.js';
 import type { RunDir } from '../runs/run-dir.js';
 import * as t from '../torch/index.js';
+import { logArch } from './arch-log.js';
 import { beginEpoch, endEpoch, logStep } from './epoch.js';
 import { dataShape } from './models.js';
 import { afterStep, planSearch, START, weightLr } from './plan.js';
@@ -74,13 +75,15 @@ function openSearch(cfg: SearchConfig, io: SearchIO): Searching {
     ...{ cfg, plan, run, data, device, streams, teacher, student, extra, pos, progress },
     ...{ started: Date.now(), totals: null, savedStep: pos.step },
   };
+  const planned = { totalSteps: plan.totalSteps, totalEpochs: plan.totalEpochs };
   if (resume) {
     restoreSearch(s, resume);
     if (saved?.totals) s.totals = new EpochTotals(weightLr(cfg, pos.epoch), saved.totals);
     const message = `stage ${pos.stage} epoch ${pos.epoch} step ${pos.stepInEpoch}`;
-    run.log({ kind: 'event', step: pos.step, event: 'resume', message, time: run.elapsed() });
+    run.log({ kind: 'event', step: pos.step, event: 'resume', message, plan: planned, time: run.elapsed() });
   } else {
-    run.log({ kind: 'event', step: 0, event: 'start', time: run.elapsed() });
+    run.log({ kind: 'event', step: 0, event: 'start', plan: planned, time: run.elapsed() });
+    logArch(s); // the architecture before the first step
     saveSearchCheckpoint(s); // a resumable state from the first step on
   }
   return s;

@@ -6,6 +6,7 @@ import { type Genotype, type GenotypeFile, toGenotypeFile } from '../nas/genotyp
 import { dropOps } from '../nas/p-darts.js';
 import { withConcat } from '../nas/supernet.js';
 import * as t from '../torch/index.js';
+import { logArch } from './arch-log.js';
 import { dataShape } from './models.js';
 import { afterStage } from './plan.js';
 import { type SearchExtra, type Searching, type StageOps, saveSearchCheckpoint, TeacherSide } from './state.js';
@@ -37,6 +38,7 @@ export function endStage(s: Searching): void {
   const what = `${cfg.pdarts.layers[s.pos.stage]} cells, ${kept} ops per edge`;
   s.run.log({ kind: 'event', step: s.pos.step, event: 'stage', message: `stage ${s.pos.stage}: ${what}`, time: s.run.elapsed() });
   s.progress.message(`stage ${s.pos.stage + 1}/${s.plan.stages}: ${what}`);
+  logArch(s); // the new stage's architecture: fewer ops per edge, uniform again
   saveSearchCheckpoint(s);
 }
 

@@ -5,14 +5,17 @@ import type { Batch } from '../data/stream.js';
 import { studentStep, teacherStep } from '../lbt/index.js';
 import { batchToDevice } from '../runs/device.js';
 import { RunningMean } from '../runs/metrics.js';
-import type { LossAcc } from '../runs/types.js';
+import type { LossAcc, TeachingSignal } from '../runs/types.js';
 import * as t from '../torch/index.js';
+import { teachingSignal } from './arch-log.js';
 import type { Searching } from './state.js';
 
 /** What one step measured (the student's part with LBT on). */
 export interface StepStats {
   teacher: LossAcc;
   student: { loss: number; acc: number | null; agreement: number; pseudoLabelAcc: number | null } | null;
+  /** On steps that are logged: the sizes of the hypergradient's terms. */
+  teaching?: TeachingSignal;
 }
 
 const MEANS = ['teacherLoss', 'teacherAcc', 'studentLoss', 'studentAcc', 'agreement', 'pseudoAcc'] as const;
@@ -97,11 +100,15 @@ export function searchStep(s: Searching, [tr, va, u]: [Batch, Batch, Batch], arc
   const { teacher, student } = s;
   const train = { x: tr.x, y: tr.y as t.Tensor };
   const val = { x: va.x, y: va.y as t.Tensor };
+  let teaching: TeachingSignal | undefined;
   if (archOn) {
     const batches = { train, val, unlabeled: u.x };
-    teacher.architect.step({ teacherOpt: teacher.opt, student: student?.net ?? null, studentOpt: student?.opt ?? null, batches });
+    const measure = (s.pos.step + 1) % s.cfg.logEvery === 0; // this step's record shows the sizes
+    const sides = { teacherOpt: teacher.opt, student: student?.net ?? null, studentOpt: student?.opt ?? null };
+    const { sizes } = teacher.architect.step({ ...sides, batches, measure });
+    if (sizes) teaching = teachingSignal(sizes);
   }
   const clip = s.cfg.weights.gradClip > 0 ? s.cfg.weights.gradClip : null;
   const ts = teacherStep(teacher.net, teacher.opt, train, clip);
-  return { teacher: { loss: ts.loss, acc: ts.acc }, student: studentUpdate(s, train, u) };
+  return { teacher: { loss: ts.loss, acc: ts.acc }, student: studentUpdate(s, train, u), ...(teaching && { teaching }) };
 }

@@ -211,13 +211,30 @@ test('HTML is self-contained: inline SVG heatmaps and curves, no external URL, n
   });
   const html = r.html;
   assert.ok(html.startsWith('<!DOCTYPE html>'));
-  assert.equal((html.match(/<svg/g) ?? []).length, 5, 'cells + curves + entropy + two heatmaps');
+  assert.equal(
+    (html.match(/<svg/g) ?? []).length,
+    6,
+    'cells + the views with data: ops now, both cells over time, curves, entropy',
+  );
+  assert.deepEqual(
+    [...html.matchAll(/<figure id="view-([a-z-]+)">/g)].map((m) => m[1]),
+    ['arch-now', 'arch-normal', 'arch-reduce', 'curves', 'arch-stats'],
+    'the live page’s views, in its order (no step records: no timing; no teaching signal recorded)',
+  );
   assert.ok(html.includes('<svg id="cells"><text>2</text></svg>'), 'the drawing hook output, inlined');
   assert.deepEqual(drawn, ['LBT(RN18,DARTS-2nd)']);
-  assert.ok(html.includes('normal cell: softmax(α) per edge and operation, by epoch'));
-  assert.ok(html.includes('n3←n2 dil_conv_5x5'), 'the last edge of a 4-node cell is labelled');
-  assert.ok(html.includes('n0←k-2 none'), 'the first edge');
-  assert.ok(html.includes('teacher train'));
+  assert.ok(html.includes('which ops are winning: softmax(α) now, minus the uniform 1/k'));
+  assert.ok(html.includes("normal cell: each edge's op weights over the search, as w − 1/k"));
+  assert.ok(html.includes('n3←n2'), 'the last edge of a 4-node cell is labelled');
+  assert.ok(html.includes('n0←k-2'), 'the first edge');
+  assert.ok(html.includes('dil_conv_5x5'), 'ops named');
+  assert.ok(html.includes('>teacher<') && html.includes('>student<'), 'the models in the legend');
+  assert.ok(
+    html.includes(
+      '<p class="status"><span class="state state-completed">finished</span> <span>step 30</span><span>took 10m 0s</span><span>test error 3.10%, 1.90 M params</span></p>',
+    ),
+    'the live page’s status line',
+  );
   assert.ok(html.includes('<title>test &#60;report&#62;</title>'), 'escaped');
   assert.equal(html.match(/https?:\/\//)?.[0], undefined, 'no URL at all, not even a namespace');
   assert.equal(html.match(/<script|<link|<img|<iframe|@import|url\((?!#)/i)?.[0], undefined, 'nothing loaded from elsewhere');
