@@ -8,6 +8,8 @@ import { GenotypeFormatError } from '../nas/genotype.js';
 import { CheckpointError } from '../runs/checkpoint.js';
 import { DeviceError } from '../runs/device.js';
 import { RunDirError, RunInterrupted } from '../runs/errors.js';
+import { QueueError } from '../queue/connection.js';
+import { QueuedJobFailed } from '../queue/enqueue.js';
 import { NonFiniteError } from '../torch/index.js';
 
 /** An error caused by the user's input (file, flag, config): printed without a stack trace. */
@@ -35,7 +37,9 @@ const USER_FACING: readonly (readonly [ErrorClass, number])[] = [
   [DataConfigError, 2],
   [GenotypeFormatError, 2],
   [AlphasFormatError, 2],
+  [QueueError, 2],
   [NonFiniteError, 1],
+  [QueuedJobFailed, 1],
   [RunInterrupted, 130],
 ];
 
