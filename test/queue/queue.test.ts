@@ -10,14 +10,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
+import { jobFailure } from '../../src/cli/job-failure.js';
 import { ConfigError } from '../../src/config/errors.js';
+import { DatasetNotFoundError } from '../../src/data/errors.js';
 import { loadSearchConfig } from '../../src/config/load.js';
 import { ExperimentError } from '../../src/experiment/experiment.js';
 import { checkRedisUrl, probeRedis, QUEUE_NAME, QueueError, redactUrl } from '../../src/queue/connection.js';
-import { enqueueExperiment } from '../../src/queue/enqueue.js';
+import { enqueueExperiment, QueuedJobFailed, waitForReport } from '../../src/queue/enqueue.js';
 import { canonicalJson, experimentUnder, type JobData, reportJobId, SeedJobData, seedJobId } from '../../src/queue/jobs.js';
 import { cancelJobs, formatJob, type JobRow, queueStatus, retryJobs } from '../../src/queue/status.js';
 import { cpuSlots, gpuSlots, type LbtWorker, startWorker } from '../../src/queue/worker.js';
+import { RunInterrupted } from '../../src/runs/errors.js';
+import { NonFiniteError } from '../../src/torch/index.js';
 import { startRedis, type TestRedis } from './redis.js';
 
 describe('job ids, paths, URLs, slots', () => {
@@ -74,6 +78,25 @@ describe('job ids, paths, URLs, slots', () => {
       ],
     );
     assert.equal(cpuSlots(2, 16, { LBT_NUM_THREADS: '3' })[1]!.env.LBT_NUM_THREADS, '3');
+  });
+
+  test("a job's failure, sorted by the CLI's error map: bad input and a diverged run fail once, a stop goes back, a crash is retried", () => {
+    assert.deepEqual(jobFailure(new ConfigError('c.yaml', 'lambda', 'expected a number')), {
+      kind: 'input',
+      message: 'c.yaml: lambda: expected a number',
+    });
+    assert.equal(jobFailure(new ExperimentError('/r/e', 'no experiment.json')).kind, 'input');
+    assert.equal(jobFailure(new DatasetNotFoundError('fashion-mnist directory /d', [], 'see lbt data check')).kind, 'input');
+    assert.deepEqual(jobFailure(new NonFiniteError('architect loss')), {
+      kind: 'diverged',
+      message: 'non-finite value: architect loss',
+    });
+    assert.deepEqual(jobFailure(new RunInterrupted('/r/e/seed-0', 3, 'search')), {
+      kind: 'interrupted',
+      message: 'interrupted search; checkpoint saved in /r/e/seed-0',
+    });
+    assert.deepEqual(jobFailure(new TypeError('x is undefined')), { kind: 'error', message: 'x is undefined' });
+    assert.deepEqual(jobFailure('a string'), { kind: 'error', message: 'a string' });
   });
 
   test('status lines: waiting, active with worker and progress, delayed, done, failed with its message', () => {
@@ -241,6 +264,25 @@ describe('on a Redis of our own, with a password', () => {
       const waited = await settled('r-wait');
       assert.equal(await waited.getState(), 'completed');
       assert.ok(waited.finishedOn! >= (await queue.getJob('f-5'))!.finishedOn!, 'after its seed');
+    });
+
+    test('waiting for a report (--wait): its result, or the failed job with its message', async () => {
+      assert.deepEqual(await waitForReport({ url: redis.url, reportJob: 'r-ok', everyMs: 50 }), { report: 'fake/report.md' });
+      await assert.rejects(
+        waitForReport({ url: redis.url, reportJob: 'r-bad', everyMs: 50 }),
+        (e: Error) => e instanceof QueuedJobFailed && e.message === 'job r-bad failed: seed 0 failed: /nowhere: no such dataset',
+      );
+      await assert.rejects(waitForReport({ url: redis.url, reportJob: 'r-none' }), /job r-none is no longer in the queue/);
+    });
+
+    test('retry: the failed jobs run again, their attempts counted afresh', async () => {
+      const before = (await queue.getJob('f-0'))!.finishedOn!;
+      const ids = await retryJobs(redis.url, 'fake');
+      assert.deepEqual(ids.sort(), ['f-0', 'f-1', 'f-2', 'r-bad']);
+      const again = await settled('f-0');
+      assert.ok(again.finishedOn! > before, 'it ran again');
+      assert.deepEqual([again.failedReason, again.attemptsMade], ['/nowhere: no such dataset', 1]);
+      assert.equal((await settled('f-1')).attemptsMade, 2);
     });
 
     test('stop(): a running job goes back to the queue with its progress; cancel removes a running job', async () => {
