@@ -54,6 +54,10 @@ interface Context {
   queue: Queue;
   free: Slot[];
   running: Map<string, JobProcess>;
+  /** When each running job's lock was last known held (taken, or renewed). */
+  lockHeld: Map<string, number>;
+  /** Running jobs whose process was ended because their lock was lost, with why. */
+  lost: Map<string, string>;
   stopping: boolean;
   log: (line: string) => void;
 }
@@ -69,6 +73,7 @@ const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
 /** A job's result, or the error that sends it where it belongs: failed once, retried, or back to the queue. */
 async function settle(job: Job, token: string | undefined, out: JobOutcome, c: Context, cancelled: boolean): Promise<unknown> {
   if (out.type === 'done') return out.value;
+  if (c.lost.has(job.id ?? '')) return backToQueue(job, token); // only while the lock is still ours; else the stalled check
   if (cancelled) throw new UnrecoverableError(CANCELLED);
   const stopped = out.type === 'died' || out.kind === 'interrupted';
   if (c.stopping && stopped) return backToQueue(job, token);
@@ -94,6 +99,7 @@ async function runJob(job: Job, token: string | undefined, signal: AbortSignal |
   };
   const proc = spawnJob({ entry: c.o.entry, slot, job: data, runs: c.runs, onProgress, onLog: (l) => c.log(`[${id}] ${l}`) });
   c.running.set(id, proc);
+  c.lockHeld.set(id, Date.now());
   const onAbort = () => proc.stop();
   signal?.addEventListener('abort', onAbort);
   c.log(`${id}: started on ${slot.label} (pid ${proc.pid})`);
@@ -103,6 +109,8 @@ async function runJob(job: Job, token: string | undefined, signal: AbortSignal |
   } finally {
     signal?.removeEventListener('abort', onAbort);
     c.running.delete(id);
+    c.lockHeld.delete(id);
+    c.lost.delete(id);
     c.free.push(slot);
   }
 }
@@ -152,6 +160,28 @@ async function wakeReports(c: Context, experiment: string): Promise<void> {
   }
 }
 
+/** Ends a running job's process: its lock is lost or about to be, another worker may take the job over. */
+function loseLock(c: Context, id: string, why: string): void {
+  if (!c.running.has(id) || c.lost.has(id)) return;
+  c.lost.set(id, why);
+  c.log(`${id}: ${why}; its process is ended, another worker takes the job over`);
+  c.running.get(id)?.kill();
+}
+
+/**
+ * Nothing runs twice at once: a job whose lock was not renewed for 0.85 of its duration (Redis
+ * unreachable or stuck, this machine cut off) has its process ended before the lock expires and
+ * another worker's stalled-job check may take the job over.
+ */
+function watchLocks(c: Context, lockMs: number): NodeJS.Timeout {
+  return setInterval(() => {
+    const now = Date.now();
+    for (const [id, at] of c.lockHeld)
+      if (now - at > 0.85 * lockMs)
+        loseLock(c, id, `its lock was not renewed for ${((now - at) / 1000).toFixed(1)} s (Redis unreachable?)`);
+  }, lockMs / 20);
+}
+
 function checkRuns(runs: string): string {
   const dir = resolve(runs);
   if (!existsSync(dir) || !statSync(dir).isDirectory())
@@ -169,7 +199,17 @@ export async function startWorker(o: WorkerOptions): Promise<LbtWorker> {
   const stallMs = (o.stallSeconds ?? 30) * 1000;
   const queue = new Queue(QUEUE_NAME, { connection: connectionOf(o.url) });
   const events = new QueueEvents(QUEUE_NAME, { connection: connectionOf(o.url, { worker: true }) });
-  const c: Context = { o, runs, queue, free: [...o.slots], running: new Map(), stopping: false, log };
+  const c: Context = {
+    o,
+    runs,
+    queue,
+    free: [...o.slots],
+    running: new Map(),
+    lockHeld: new Map(),
+    lost: new Map(),
+    stopping: false,
+    log,
+  };
   log(`worker ${name}: ${o.slots.map((s) => s.label).join(', ')}; queue ${redactUrl(o.url)}; runs ${runs}`);
   const worker = new Worker(QUEUE_NAME, processorOf(c), {
     connection: connectionOf(o.url, { worker: true }),
@@ -184,10 +224,11 @@ export async function startWorker(o: WorkerOptions): Promise<LbtWorker> {
   events.on('error', onError);
   worker.on('error', onError);
   worker.on('lockRenewalFailed', (ids: string[]) => {
-    for (const id of ids) {
-      log(`${id}: lost its lock (Redis unreachable too long?); its process is ended, another worker takes the job over`);
-      c.running.get(id)?.kill();
-    }
+    for (const id of ids) loseLock(c, id, 'its lock could not be renewed (taken over after Redis was unreachable?)');
+  });
+  worker.on('locksRenewed', ({ jobIds }) => {
+    const now = Date.now();
+    for (const id of jobIds) if (c.lockHeld.has(id)) c.lockHeld.set(id, now);
   });
   worker.on('completed', (job) => {
     log(`${job.id}: done`);
@@ -199,6 +240,7 @@ export async function startWorker(o: WorkerOptions): Promise<LbtWorker> {
     for (const id of ids) if (worker.cancelJob(id, CANCELLED)) log(`${id}: cancelled`);
   });
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+  const watchdog = watchLocks(c, stallMs);
   let closing: Promise<void> | null = null;
   return {
     name,
@@ -209,6 +251,7 @@ export async function startWorker(o: WorkerOptions): Promise<LbtWorker> {
       }
       closing ??= (async () => {
         await worker.close();
+        clearInterval(watchdog);
         await Promise.all([events.close(), queue.close()]);
       })();
       return closing;

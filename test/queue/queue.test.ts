@@ -24,6 +24,20 @@ import { RunInterrupted } from '../../src/runs/errors.js';
 import { NonFiniteError } from '../../src/torch/index.js';
 import { startRedis, type TestRedis } from './redis.js';
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function until(what: string, ok: () => Promise<boolean>, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !(await ok()); await new Promise((r) => setTimeout(r, 50)))
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+}
+
 describe('job ids, paths, URLs, slots', () => {
   test('a seed job id is its seed and a hash of (experiment, resolved config): key order does not matter', () => {
     const cfg = loadSearchConfig({ preset: 'default', scale: 'smoke', sets: ['seed=4'] });
@@ -215,8 +229,17 @@ describe('on a Redis of our own, with a password', () => {
     const entry = fileURLToPath(new URL('./fake-child.js', import.meta.url));
     let queue: Queue;
     let worker: LbtWorker | null = null;
-    const start = () =>
-      startWorker({ url: redis.url, runs, slots: cpuSlots(2, 2, {}), entry, stallSeconds: 2, reportPollSeconds: 1, name: 'w1' });
+    const start = (log?: (line: string) => void) =>
+      startWorker({
+        url: redis.url,
+        runs,
+        slots: cpuSlots(2, 2, {}),
+        entry,
+        stallSeconds: 2,
+        reportPollSeconds: 1,
+        name: 'w1',
+        ...(log && { log }),
+      });
     const seedData = (seed: number): JobData => ({
       kind: 'seed',
       experiment: 'fake',
@@ -305,5 +328,39 @@ describe('on a Redis of our own, with a password', () => {
       assert.deepEqual(c.stillActive, []);
       assert.equal(await queue.getJobState('f-3'), 'unknown');
     });
+
+    // Redis frozen (SIGSTOP) until the job's process is ended, and then 0 s or 1.5 s more: the lock is
+    // still ours (the job goes back to the queue) or has expired (the stalled-job check takes it back).
+    for (const [n, holdMs] of [
+      [1, 0],
+      [2, 1500],
+    ] as const)
+      test(`Redis stops answering (${holdMs} ms more): the job's process is ended once its lock goes unrenewed for 0.85 of its duration; the job is taken over again`, async () => {
+        await worker!.stop();
+        const lines: string[] = [];
+        worker = await start((l) => lines.push(l));
+        const id = `f-lock-${n}`;
+        await queue.add('seed', seedData(3), { jobId: id });
+        await settled(id, ['active']);
+        const pid = Number(new RegExp(`${id}: started on cpu \\d \\(pid (\\d+)\\)`).exec(lines.join('\n'))?.[1]);
+        assert.ok(alive(pid), 'its process runs');
+        process.kill(redis.pid, 'SIGSTOP');
+        try {
+          await until('its process to be ended', async () => !alive(pid), 5000);
+          await new Promise((r) => setTimeout(r, holdMs));
+        } finally {
+          process.kill(redis.pid, 'SIGCONT');
+        }
+        const why = new RegExp(
+          `${id}: its lock was not renewed for ([\\d.]+) s \\(Redis unreachable\\?\\); its process is ended`,
+        );
+        const unrenewed = Number(why.exec(lines.join('\n'))?.[1]);
+        assert.ok(unrenewed >= 1.7, `after 0.85 x 2 s: ${lines.join('\n')}`);
+        const starts = () => lines.filter((l) => l.startsWith(`${id}: started`)).length;
+        await until('the job taken over again', async () => starts() === 2, 20_000);
+        const j = (await queue.getJob(id))!;
+        assert.deepEqual([await j.getState(), j.attemptsMade, j.failedReason ?? ''], ['active', 0, ''], 'not a failed attempt');
+        await cancelJobs(redis.url, 'fake');
+      });
   });
 });

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 export interface TestRedis {
   url: string;
   port: number;
+  /** The redis-server process (a test may SIGSTOP it: a Redis that does not answer). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function startRedis(o: { password?: string } = {}): Promise<TestRed
     return {
       url: `redis://${auth}127.0.0.1:${port}`,
       port,
+      pid: p.pid!,
       stop: () =>
         new Promise<void>((done) => {
           p.once('exit', () => {
