@@ -346,7 +346,7 @@ describe('on a Redis of our own, with a password', () => {
         assert.ok(alive(pid), 'its process runs');
         process.kill(redis.pid, 'SIGSTOP');
         try {
-          await until('its process to be ended', async () => !alive(pid), 5000);
+          await until('its process to be ended', async () => !alive(pid), 10_000);
           await new Promise((r) => setTimeout(r, holdMs));
         } finally {
           process.kill(redis.pid, 'SIGCONT');
@@ -357,7 +357,7 @@ describe('on a Redis of our own, with a password', () => {
         const unrenewed = Number(why.exec(lines.join('\n'))?.[1]);
         assert.ok(unrenewed >= 1.7, `after 0.85 x 2 s: ${lines.join('\n')}`);
         const starts = () => lines.filter((l) => l.startsWith(`${id}: started`)).length;
-        await until('the job taken over again', async () => starts() === 2, 20_000);
+        await until('the job taken over again', async () => starts() === 2, 60_000);
         const j = (await queue.getJob(id))!;
         assert.deepEqual([await j.getState(), j.attemptsMade, j.failedReason ?? ''], ['active', 0, ''], 'not a failed attempt');
         await cancelJobs(redis.url, 'fake');
