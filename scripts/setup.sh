@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*"; }
 
 # 1. Debian packages: libtorch (unless LIBTORCH is given), OpenBLAS so matmul does not run on
-#    reference BLAS, the built-in dataset, a C++ toolchain for the addon, and chromium for the
-#    browser test of `lbt serve` (driven by playwright-core, which downloads no browser).
-pkgs=(libopenblas0-pthread dataset-fashion-mnist g++ make python3 chromium)
+#    reference BLAS, the built-in dataset, a C++ toolchain for the addon, chromium for the browser
+#    test of `lbt serve` (driven by playwright-core, which downloads no browser), and Redis for the
+#    queue of `lbt experiment --queue` / `lbt worker` (the tests start their own on a loopback port).
+pkgs=(libopenblas0-pthread dataset-fashion-mnist g++ make python3 chromium redis-server)
 [ -n "${LIBTORCH:-}" ] || pkgs+=(libtorch-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -9,6 +9,8 @@ import { CheckpointError } from '../runs/checkpoint.js';
 import { DeviceError } from '../runs/device.js';
 import { DoesNotFitError, RunDirError, RunInterrupted, RunLockedError } from '../runs/errors.js';
 import { isOsError, osErrorText } from '../runs/files.js';
+import { QueueError } from '../queue/connection.js';
+import { QueuedJobFailed } from '../queue/enqueue.js';
 import { NonFiniteError } from '../torch/index.js';
 import { ServeRootError } from '../serve/roots.js';
 
@@ -43,7 +45,9 @@ const USER_FACING: readonly (readonly [ErrorClass, number])[] = [
   [DataFileError, 2],
   [GenotypeFormatError, 2],
   [AlphasFormatError, 2],
+  [QueueError, 2],
   [NonFiniteError, 1],
+  [QueuedJobFailed, 1],
   [RunInterrupted, 130],
   [ServeRootError, 2],
 ];

@@ -8,11 +8,13 @@ import { registerGenotype } from './commands/genotype.js';
 import { registerGradcheck } from './commands/gradcheck.js';
 import { registerParams } from './commands/params.js';
 import { registerPresets } from './commands/presets.js';
+import { registerQueue } from './commands/queue.js';
 import { registerReport } from './commands/report.js';
 import { registerSearch } from './commands/search.js';
 import { registerServe } from './commands/serve.js';
 import { registerTest } from './commands/test.js';
 import { registerTrain } from './commands/train.js';
+import { registerWorker } from './commands/worker.js';
 import { asUserError, UserError } from './errors.js';
 
 const program = new Command('lbt')
@@ -25,6 +27,8 @@ registerDoctor(program);
 registerSearch(program);
 registerTrain(program);
 registerExperiment(program);
+registerWorker(program);
+registerQueue(program);
 registerTest(program);
 registerParams(program);
 registerGenotype(program);

@@ -108,14 +108,16 @@ export function seedConfig(spec: ExperimentSpec, seed: number, configsDir?: stri
   return spec.retrain ? cfg : { ...cfg, retrain: null };
 }
 
-const ExperimentFile = z.object({
-  format: z.literal(EXPERIMENT_FORMAT),
+/** An ExperimentSpec as data (experiment.json, a queued seed's job). */
+export const ExperimentSpecData = z.object({
   preset: z.string().optional(),
   file: z.string().optional(),
   scale: z.string().optional(),
   sets: z.array(z.string()),
   retrain: z.boolean(),
 });
+
+const ExperimentFile = ExperimentSpecData.extend({ format: z.literal(EXPERIMENT_FORMAT) });
 
 /** Refuses to delete an experiment while one of its runs is written by a live process (a queue worker, say). */
 function checkNoLiveRuns(dir: string): void {
@@ -148,7 +150,7 @@ function checkSameRequest(file: string, spec: ExperimentSpec): void {
  * Creates the experiment directory, or checks that an existing one was made by the same request;
  * takes its lock (one `lbt experiment` per directory; the caller releases it).
  */
-function openExperiment(dir: string, spec: ExperimentSpec, force: boolean): RunLock {
+export function openExperiment(dir: string, spec: ExperimentSpec, force: boolean): RunLock {
   const file = join(dir, EXPERIMENT_FILE);
   const nonEmpty = existsSync(dir) && readdirSync(dir).some((f) => f !== LOCK_FILE);
   if (nonEmpty && !existsSync(file))
@@ -170,6 +172,14 @@ function openExperiment(dir: string, spec: ExperimentSpec, force: boolean): RunL
     lock.release();
     throw e;
   }
+}
+
+/** Checks that `dir` is an experiment directory made by this request (a queued seed's, made when it was enqueued). */
+export function checkExperiment(dir: string, spec: ExperimentSpec): void {
+  const file = join(dir, EXPERIMENT_FILE);
+  if (!existsSync(file))
+    throw new ExperimentError(dir, `no ${EXPERIMENT_FILE}: not the experiment directory this seed was enqueued into`);
+  checkSameRequest(file, spec);
 }
 
 const summaryOf = (dir: string): RunSummary | null =>
@@ -205,8 +215,14 @@ function searchedGenotype(dir: string): Genotype | null {
   return parseGenotype(readJson(join(dir, RUN_FILES.genotype), GenotypeFile, 'genotype'));
 }
 
+/** What one seed's run needs of the experiment's options. */
+export interface SeedOptions extends ExperimentCallbacks {
+  preset?: string;
+  signal?: AbortSignal;
+}
+
 /** The search phase of a seed: skipped when completed, resumed from its checkpoint, else started (over). */
-async function searchSeed(o: ExperimentOptions, seed: number, cfg: SearchConfig, dir: string): Promise<Genotype> {
+async function searchSeed(o: SeedOptions, seed: number, cfg: SearchConfig, dir: string): Promise<Genotype> {
   if (summaryOf(dir)) checkSameConfig(dir, cfg);
   const done = searchedGenotype(dir);
   if (done) {
@@ -226,8 +242,12 @@ async function searchSeed(o: ExperimentOptions, seed: number, cfg: SearchConfig,
   return out.genotype;
 }
 
-/** One seed: its search, then (with a retrain section) the retrain of its cell, each skipped when done. */
-async function runSeed(o: ExperimentOptions, seed: number, cfg: SearchConfig, dir: string): Promise<SeedOutcome> {
+/**
+ * One seed in its run directory (EXP/seed-<s>): its search, then (with a retrain section) the
+ * retrain of its cell, each skipped when done and resumed from its checkpoint when interrupted.
+ * The local experiment and a queued seed's job both run a seed through here.
+ */
+export async function runSeed(o: SeedOptions, seed: number, cfg: SearchConfig, dir: string): Promise<SeedOutcome> {
   const genotype = await searchSeed(o, seed, cfg, dir);
   if (!cfg.retrain) return { seed, dir, genotype, result: null };
   const r = await retrainAfterSearch({
@@ -245,21 +265,50 @@ async function runSeed(o: ExperimentOptions, seed: number, cfg: SearchConfig, di
 
 const SILENT: Progress = { step() {}, epoch() {}, message() {}, stop() {} };
 
-/**
- * Runs the seeds in turn (search, then retrain), skipping what is finished, and writes the report
- * over this invocation's seeds. Throws ExperimentInterrupted on the signal, ExperimentError on a
- * directory or config that does not match the request; a failing run throws its own error.
- */
-export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
-  if (o.seeds.length === 0) throw new ExperimentError('--seeds', 'no seeds to run');
-  if (new Set(o.seeds).size !== o.seeds.length) throw new ExperimentError('--seed-list', `repeats a seed (${o.seeds.join(',')})`);
-  const spec: ExperimentSpec = {
+/** A seed's run directory in an experiment directory. */
+export const seedDir = (dir: string, seed: number): string => join(dir, `seed-${seed}`);
+
+/** The sources of an experiment as experiment.json records them (the config file's path resolved). */
+export function experimentSpec(o: ExperimentSpec): ExperimentSpec {
+  return {
     ...(o.preset && { preset: o.preset }),
     ...(o.file && { file: resolve(o.file) }),
     ...(o.scale && { scale: o.scale }),
     sets: [...o.sets],
     retrain: o.retrain,
   };
+}
+
+/** Refuses an empty or repeating seed list. */
+export function checkSeeds(seeds: readonly number[]): void {
+  if (seeds.length === 0) throw new ExperimentError('--seeds', 'no seeds to run');
+  if (new Set(seeds).size !== seeds.length) throw new ExperimentError('--seed-list', `repeats a seed (${seeds.join(',')})`);
+}
+
+export type ExperimentReportOptions = Exclude<ExperimentOptions['report'], false | undefined>;
+
+/** The report's default title: the preset (or config file as given) and the number of seeds. */
+export const experimentTitle = (o: { preset?: string; file?: string }, seeds: number): string =>
+  `lbt experiment ${o.preset ?? o.file ?? ''} (${seeds} seeds)`.replace('  ', ' ');
+
+/** Writes report.md and report.html over the seeds' run directories; returns the Markdown. */
+export async function writeExperimentReport(dir: string, seeds: readonly number[], ro: ExperimentReportOptions): Promise<string> {
+  const report = await writeReport(
+    seeds.map((s) => seedDir(dir, s)),
+    dir,
+    { title: ro.title!, noCharts: ro.charts === false, ...(ro.drawGenotype && { drawGenotype: ro.drawGenotype }) },
+  );
+  return report.markdown;
+}
+
+/**
+ * Runs the seeds in turn (search, then retrain), skipping what is finished, and writes the report
+ * over this invocation's seeds. Throws ExperimentInterrupted on the signal, ExperimentError on a
+ * directory or config that does not match the request; a failing run throws its own error.
+ */
+export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
+  checkSeeds(o.seeds);
+  const spec = experimentSpec(o);
   const configs = o.seeds.map((s) => seedConfig(spec, s, o.configsDir)); // every config error before any work
   await checkRetrainData(configs[0]!); // and a retrain's other data set (the seeds share it)
   const dir = resolve(o.dir);
@@ -267,28 +316,22 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   try {
     const outcomes: SeedOutcome[] = [];
     for (const [i, seed] of o.seeds.entries()) {
-      const outcome = await runSeed(o, seed, configs[i]!, join(dir, `seed-${seed}`));
+      const outcome = await runSeed(o, seed, configs[i]!, seedDir(dir, seed));
       outcomes.push(outcome);
       o.onSeedDone?.(outcome);
     }
-    return { dir, seeds: outcomes, markdown: await experimentReport(o, dir, outcomes) };
+    return { dir, seeds: outcomes, markdown: await experimentReport(o, dir) };
   } finally {
     lock.release();
   }
 }
 
 /** report.md and report.html over this invocation's seeds; the Markdown, or null with the report off. */
-async function experimentReport(o: ExperimentOptions, dir: string, outcomes: SeedOutcome[]): Promise<string | null> {
+async function experimentReport(o: ExperimentOptions, dir: string): Promise<string | null> {
   let markdown: string | null = null;
   if (o.report !== false) {
     const ro = o.report ?? {};
-    const title = ro.title ?? `lbt experiment ${o.preset ?? o.file ?? ''} (${o.seeds.length} seeds)`.replace('  ', ' ');
-    const report = await writeReport(
-      outcomes.map((s) => s.dir),
-      dir,
-      { title, noCharts: ro.charts === false, ...(ro.drawGenotype && { drawGenotype: ro.drawGenotype }) },
-    );
-    markdown = report.markdown;
+    markdown = await writeExperimentReport(dir, o.seeds, { ...ro, title: ro.title ?? experimentTitle(o, o.seeds.length) });
   }
   return markdown;
 }

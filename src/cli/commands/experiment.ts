@@ -9,8 +9,9 @@ import { RunInterrupted } from '../../runs/errors.js';
 import { UserError, withResumeHint } from '../errors.js';
 import { drawGenotype } from '../../report/draw.js';
 import { collect, withInterrupt } from '../options.js';
+import { enqueue } from './experiment-queue.js';
 
-interface Opts {
+export interface ExperimentFlags {
   preset?: string;
   config?: string;
   scale?: string;
@@ -23,9 +24,12 @@ interface Opts {
   retrain: boolean;
   charts: boolean;
   cells: boolean;
+  queue?: string;
+  runs: string;
+  wait?: boolean;
 }
 
-function parseSeeds(o: Opts): number[] {
+function parseSeeds(o: ExperimentFlags): number[] {
   if (o.seedList !== undefined) {
     const parts = o.seedList.split(',').map((s) => s.trim());
     if (parts.some((p) => !/^\d+$/.test(p)))
@@ -53,10 +57,14 @@ export function registerExperiment(program: Command): void {
     .option('--no-charts', 'report tables and genotypes only (faster)')
     .option('--no-cells', 'leave the cell drawings out of the report')
     .option('--quiet', 'no progress output')
-    .action(async (o: Opts) => {
+    .option('--queue <url>', 'enqueue the seeds on this Redis (redis://[:PASSWORD@]HOST:PORT[/DB]) for `lbt worker`s instead')
+    .option('--runs <dir>', 'with --queue: the run directory every worker shares; --out must lie inside it', 'runs')
+    .option('--wait', 'with --queue: wait for the report and print it, as the local run does')
+    .action(async (o: ExperimentFlags) => {
       if (!o.preset && !o.config) throw new UserError('give --preset NAME (see `lbt presets`) or --config FILE');
       const seeds = parseSeeds(o);
       const name = (o.preset ?? 'custom') + (o.scale ? `-${o.scale}` : '');
+      if (o.queue) return enqueue({ ...o, queue: o.queue }, seeds, resolve(o.out ?? join(o.runs, `experiment-${name}`)));
       const dir = resolve(o.out ?? join('runs', `experiment-${name}`));
       const quiet = o.quiet ?? false;
       const say = (line: string) => {
