@@ -2,6 +2,7 @@
 // DARTS-1st and DARTS-2nd are the LBT hypergradient without a student.
 import { type Tensor, clone, copyInPlace, disposeAll, NonFiniteError, noGrad, optim } from '../torch/index.js';
 import { globalNorm, type HypergradStats, hypergradient } from './hypergradient.js';
+import type { StudentPass } from './unroll.js';
 import { DEFAULT_HYPERGRAD, type HypergradConfig, type LbtBatches, type Net, type SgdView, type TeacherNet } from './types.js';
 
 export interface ArchOptimConfig {
@@ -32,6 +33,13 @@ export function preservingBuffers<T>(nets: readonly (Net | null)[], fn: () => T)
 /** A loss or gradient became NaN or infinite: the step was not applied (the class lives in src/torch). */
 export { NonFiniteError };
 
+export interface ArchitectStepInput {
+  teacherOpt: SgdView;
+  student: Net | null;
+  studentOpt: SgdView | null;
+  batches: LbtBatches;
+}
+
 export class Architect {
   readonly optimizer: optim.Adam;
   readonly cfg: HypergradConfig;
@@ -55,10 +63,23 @@ export class Architect {
    * One architecture update (Eq. 6): A ← Adam(A, dO_v/dA). With `student` null this is DARTS
    * (first or second order by cfg.firstOrder). Weights and buffers are left bit-identical.
    */
-  step(inp: { teacherOpt: SgdView; student: Net | null; studentOpt: SgdView | null; batches: LbtBatches }): HypergradStats {
-    const { grads, stats } = preservingBuffers([this.teacher, inp.student], () =>
-      hypergradient({ teacher: this.teacher, ...inp, cfg: this.cfg }),
+  step(inp: ArchitectStepInput): HypergradStats {
+    return this.#step(inp, false).stats;
+  }
+
+  /**
+   * As step(), and returns the student's pass at S that the student's weight step can reuse
+   * (null without a student term). The caller owns it (disposeAll).
+   */
+  stepKeepingStudentPass(inp: ArchitectStepInput): { stats: HypergradStats; studentPass: StudentPass | null } {
+    return this.#step(inp, true);
+  }
+
+  #step(inp: ArchitectStepInput, keep: boolean): { stats: HypergradStats; studentPass: StudentPass | null } {
+    const { grads, stats, studentPass } = preservingBuffers([this.teacher, inp.student], () =>
+      hypergradient({ teacher: this.teacher, ...inp, cfg: this.cfg, keepStudentPass: keep }),
     );
+    let ok = false;
     try {
       const n = globalNorm(grads);
       if (!Number.isFinite(n)) throw new NonFiniteError(`architecture gradient norm is ${n}`);
@@ -67,11 +88,13 @@ export class Architect {
       });
       if (this.clip !== null) optim.clipGradNorm(this.teacher.arch, this.clip);
       this.optimizer.step();
+      ok = true;
     } finally {
       this.optimizer.zeroGrad();
       disposeAll(grads);
+      if (!ok) disposeAll(studentPass);
     }
-    return stats;
+    return { stats, studentPass };
   }
 
   dispose(): void {

@@ -7,7 +7,7 @@
 //   w = g_v − γ ξ_s λ u_T
 //   dO_v/dA = a_v − γ ξ_s λ u_A − ξ_t ∇²_{A,T} L(T, A, D_tr)·w
 import { type Tensor, crossEntropy, detach, grad, logSoftmax, noGrad, scope, softmax, stack, zerosLike } from '../torch/index.js';
-import { gradOrZero, teacherLoss, unrolledStudent, unrolledTeacher } from './unroll.js';
+import { gradOrZero, sgdLookahead, type StudentPass, studentPass, teacherLoss, unrolledTeacher } from './unroll.js';
 import type { HypergradConfig, Labeled, LbtBatches, Net, SgdView, TeacherNet } from './types.js';
 
 /** ‖v‖ over a list of tensors. */
@@ -105,10 +105,16 @@ export interface HypergradInput {
   cfg: HypergradConfig;
   /** Architecture at which to evaluate (default: the teacher's live arch). */
   arch?: readonly Tensor[];
+  /** Return the student's pass at S for the student's weight step to reuse (iteration.ts); the caller owns it. */
+  keepStudentPass?: boolean;
 }
 
 /** dO_v/dA (Eq. 6 with Eq. 7-12 as in DESIGN §2). Returns new tensors shaped like A. */
-export function hypergradient(inp: HypergradInput): { grads: Tensor[]; stats: HypergradStats } {
+export function hypergradient(inp: HypergradInput): {
+  grads: Tensor[];
+  stats: HypergradStats;
+  studentPass: StudentPass | null;
+} {
   const { teacher, student, batches, cfg } = inp;
   const arch = inp.arch ?? teacher.arch;
   const nT = teacher.weights.length;
@@ -121,6 +127,7 @@ export function hypergradient(inp: HypergradInput): { grads: Tensor[]; stats: Hy
     let w: Tensor[] = teacher.weights.map((t) => zerosLike(t));
     const stats: HypergradStats = { teacherValLoss: null, studentValLoss: null, wNorm: 0 };
     let gv: Tensor[] | null = null;
+    let kept: StudentPass | null = null;
 
     // Eq. 7, direct terms: a_v and g_v
     if (!cfg.studentOnly) {
@@ -136,9 +143,10 @@ export function hypergradient(inp: HypergradInput): { grads: Tensor[]; stats: Hy
     if (student !== null && inp.studentOpt !== null && cfg.gamma !== 0 && cfg.lambda !== 0) {
       const xiS = inp.studentOpt.lr;
       const p = softmax(teacher.forward(batches.unlabeled, Tp, A), 1); // kept with its graph
-      const Sp = leaves(
-        unrolledStudent(student, inp.studentOpt, xiS, batches.train, batches.unlabeled, detach(p), cfg.lambda, cfg.pseudoOnly),
-      );
+      const keep = inp.keepStudentPass ?? false;
+      const sp = studentPass(student, batches.train, batches.unlabeled, detach(p), cfg.lambda, cfg.pseudoOnly, keep);
+      kept = sp.pass;
+      const Sp = leaves(sgdLookahead(student.weights, sp.grad, inp.studentOpt, xiS)); // Eq. 5
       const ls = crossEntropy(student.forward(batches.val.x, Sp), batches.val.y);
       stats.studentValLoss = ls.item();
       const hs = gradOrZero(ls, Sp);
@@ -163,6 +171,6 @@ export function hypergradient(inp: HypergradInput): { grads: Tensor[]; stats: Hy
         aGrad = aGrad.map((g, i) => g.sub(hw[i] as Tensor, xiT));
       }
     }
-    return { grads: aGrad, stats };
+    return { grads: aGrad, stats, studentPass: kept };
   });
 }

@@ -129,6 +129,13 @@ export function stack(xs: readonly Tensor[], dim = 0): Tensor {
 }
 export const narrow = (a: Tensor, dim: number, start: number, length: number): Tensor =>
   T(native.narrow(a.h, dim, start, length));
+/**
+ * narrow() over the same memory, with its own autograd version counter: an in-place write
+ * through one alias does not mark the others (or the base) as modified. For buffers that are
+ * slices of one tensor (BN running statistics), never for tensors that take part in gradients.
+ */
+export const narrowAlias = (a: Tensor, dim: number, start: number, length: number): Tensor =>
+  T(native.narrowAlias(a.h, dim, start, length));
 /** Python's a[..., start:end:step] along dim. */
 export const slice = (a: Tensor, dim: number, start: number | null, end: number | null = null, step = 1): Tensor =>
   T(native.slice(a.h, dim, start, end, step));

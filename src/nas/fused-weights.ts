@@ -1,0 +1,267 @@
+// The fused forward's weights, built per forward from the modules' own parameters (so that
+// substituted weights, e.g. the unrolled T' or T ± εw, are what is used): one concatenation per
+// weight role and cell, and the architecture weights gathered once per cell. Every op here is
+// differentiable, so gradients reach the per-edge parameters and the alphas (and betas).
+import * as t from '../torch/index.js';
+import type { CellPlan, Member, StatePlan } from './fused-plan.js';
+
+/** Sep (two depthwise-pointwise pairs) or dil (one) weights of one state's family. */
+export interface ConvWeights {
+  dw: t.Tensor[];
+  pw: t.Tensor[];
+  /** BN weight [k·C']: the member's mixing weight on each of its channels. */
+  bnWeight: t.Tensor;
+}
+
+export interface StateWeights {
+  sep: ConvWeights | null;
+  dil: ConvWeights | null;
+  /** Block-diagonal 1x1 weight [m·C', 2·C', 1, 1] over cat(x[::2, ::2], x[1::2, 1::2]), and its BN weight. */
+  fr: { w: t.Tensor; bnWeight: t.Tensor } | null;
+  /** Mixing weights ⊗ identity [m·C', S·C', 1, 1] over cat(shared terms), and the nodes of its blocks. */
+  shared: { kernel: t.Tensor; nodes: number[] } | null;
+  /** Skip with dropout: weight / (1-p) per channel [d·C']. */
+  drop: t.Tensor | null;
+  /** PC-DARTS: betas ⊗ identity [m·Cr, Cr, 1, 1] for the channels that bypass the operations. */
+  rest: t.Tensor | null;
+}
+
+/** The shared kinds of a state, in kron-block order (skip only when it has no dropout). */
+export function sharedKinds(sp: StatePlan, dropout: boolean): ('max' | 'avg' | 'skip')[] {
+  const k: ('max' | 'avg' | 'skip')[] = [];
+  if (sp.maxPool) k.push('max');
+  if (sp.avgPool) k.push('avg');
+  if (sp.skip.length && !dropout) k.push('skip');
+  return k;
+}
+
+interface Layout {
+  /** Flat alpha index (edge·numOps + col, or the appended zero) and edge per gathered value. */
+  flat: number[];
+  edge: number[];
+  /** Values [0, famCount) are expanded over C' channels (BN and dropout weights). */
+  famCount: number;
+  /** Per state: offsets into the gathered values. */
+  at: { sep: number; dil: number; fr: number; drop: number; shared: number; sharedNodes: number[]; sharedKinds: number }[];
+  /** PC-DARTS: the reader edges of every state, state after state. */
+  restEdges: number[];
+}
+
+function layout(plan: CellPlan, dropout: boolean): Layout {
+  const zero = (plan.steps * (plan.steps + 3) * plan.numOps) / 2;
+  const flat: number[] = [];
+  const edge: number[] = [];
+  const push = (ms: readonly Member[]) => {
+    const start = flat.length;
+    for (const m of ms) {
+      flat.push(m.edge * plan.numOps + m.col);
+      edge.push(m.edge);
+    }
+    return start;
+  };
+  const fam = plan.states.map((sp) => ({
+    sep: push(sp.sep?.members ?? []),
+    dil: push(sp.dil?.members ?? []),
+    fr: push(sp.fr),
+    drop: push(dropout ? sp.skip : []),
+  }));
+  const famCount = flat.length;
+  const restEdges: number[] = [];
+  const at = plan.states.map((sp, j) => {
+    const kinds = sharedKinds(sp, dropout);
+    const groups = kinds.map((k) => (k === 'max' ? sp.maxPool?.members : k === 'avg' ? sp.avgPool?.members : sp.skip) ?? []);
+    const edges = [...new Set(groups.flatMap((g) => g.map((m) => m.edge)))].sort((a, b) => a - b);
+    const nodes = edges.map((e) => groups.flat().find((m) => m.edge === e)?.node as number);
+    const start = flat.length;
+    for (const e of edges) {
+      for (const g of groups) {
+        const m = g.find((x) => x.edge === e);
+        flat.push(m ? e * plan.numOps + m.col : zero);
+        edge.push(e);
+      }
+    }
+    for (let i = Math.max(0, j - 1); i < plan.steps; i++) restEdges.push((i * (i + 3)) / 2 + j);
+    return { ...(fam[j] as (typeof fam)[number]), shared: start, sharedNodes: nodes, sharedKinds: kinds.length };
+  });
+  return { flat, edge, famCount, at, restEdges };
+}
+
+function cachedLayout(plan: CellPlan, dropout: boolean): Layout {
+  const key = String(dropout);
+  let l = plan.layouts.get(key) as Layout | undefined;
+  if (!l) plan.layouts.set(key, (l = layout(plan, dropout)));
+  return l;
+}
+
+/** A constant tensor cached on the plan (owned by it: disposed with disposePlan). */
+function constant(plan: CellPlan, key: string, make: () => t.Tensor): t.Tensor {
+  let c = plan.constants.get(key);
+  if (!c) {
+    c = t.keep(t.noGrad(make));
+    plan.constants.set(key, c);
+  }
+  return c;
+}
+
+function indexTensor(plan: CellPlan, key: string, values: number[], device: t.Device): t.Tensor {
+  return constant(plan, `${key}:${device}`, () => t.tensor(values, [values.length], { dtype: 'int64', device }));
+}
+
+function eye(plan: CellPlan, n: number, dtype: t.DType, device: t.Device): t.Tensor {
+  return constant(plan, `eye${n}:${dtype}:${device}`, () => {
+    const v = new Array<number>(n * n).fill(0);
+    for (let i = 0; i < n; i++) v[i * n + i] = 1;
+    return t.tensor(v, [n, n], { dtype, device });
+  });
+}
+
+/** Channels that bypass the operations in PC-DARTS (0 otherwise). */
+const restChannels = (plan: CellPlan) => (plan.partial === null ? 0 : plan.opChannels * (plan.partial - 1));
+
+/**
+ * Builds every constant the fused forward reads (index vectors, identities) for this dtype and
+ * device, so that forwards allocate none that outlive them (live-tensor counts stay put).
+ */
+export function prepareConstants(plan: CellPlan, dtype: t.DType, device: t.Device): void {
+  for (const dropout of [false, true]) {
+    const l = cachedLayout(plan, dropout);
+    indexTensor(plan, `flat${dropout}`, l.flat, device);
+    indexTensor(plan, `edge${dropout}`, l.edge, device);
+    indexTensor(plan, 'rest', l.restEdges, device);
+  }
+  for (const fam of ['sep', 'dil'] as const) {
+    const rows = paddedOrder(plan, fam);
+    if (rows) indexTensor(plan, `${fam}perm`, rows, device);
+  }
+  eye(plan, plan.opChannels, dtype, device);
+  if (plan.partial !== null) eye(plan, restChannels(plan), dtype, device);
+}
+
+/**
+ * Rows of [padded 3x3 members; 5x5 members] in member order, when a family mixes kernel sizes
+ * (null when no depthwise weight needs padding).
+ */
+function paddedOrder(plan: CellPlan, fam: 'sep' | 'dil'): number[] | null {
+  const all = plan.states.flatMap((sp) => sp[fam]?.members ?? []);
+  const kernel = fam === 'sep' ? plan.sepKernel : plan.dilKernel;
+  const small = all.filter((m) => m.kernel === 3).length;
+  if (kernel === 3 || small === 0) return null;
+  const rows: number[] = [];
+  let si = 0;
+  let bi = small;
+  for (const m of all) {
+    const at = m.kernel === 3 ? si++ : bi++;
+    for (let c = 0; c < plan.opChannels; c++) rows.push(at * plan.opChannels + c);
+  }
+  return rows;
+}
+
+const param = (l: t.nn.Layer, i: number): t.Tensor => {
+  const layers = (l as unknown as { op: t.nn.Sequential }).op.layers;
+  return (layers[i] as t.nn.Conv2d).weight;
+};
+
+/**
+ * One weight role (layer index `role` of every member's op.layers) for every state of the cell:
+ * depthwise 3x3 weights zero-padded to the family kernel when it is 5. Returns one tensor per state.
+ */
+function roleWeights(plan: CellPlan, fam: 'sep' | 'dil', role: number, depthwise: boolean, device: t.Device): t.Tensor[] {
+  const per = plan.states.map((sp) => sp[fam]?.members ?? []);
+  const all = per.flat();
+  const C = plan.opChannels;
+  const ws = (ms: readonly Member[]) => ms.map((m) => param(m.layer, role));
+  const rows = depthwise ? paddedOrder(plan, fam) : null;
+  let fused: t.Tensor;
+  if (rows === null) fused = t.cat(ws(all), 0);
+  else {
+    const padded = t.pad(t.cat(ws(all.filter((m) => m.kernel === 3)), 0), [1, 1, 1, 1]);
+    const big = ws(all.filter((m) => m.kernel === 5));
+    const stacked = big.length ? t.cat([padded, ...big], 0) : padded;
+    fused = t.indexSelect(stacked, 0, indexTensor(plan, `${fam}perm`, rows, device));
+  }
+  let off = 0;
+  return per.map((ms) => {
+    const v = t.narrow(fused, 0, off * C, ms.length * C);
+    off += ms.length;
+    return v;
+  });
+}
+
+function frWeight(sp: StatePlan, C: number): t.Tensor {
+  const m = sp.fr.length;
+  const h = C / 2;
+  const get = (k: 'conv1' | 'conv2') =>
+    t.reshape(
+      t.cat(
+        sp.fr.map((x) => (x.layer as unknown as Record<string, t.nn.Conv2d>)[k]?.weight as t.Tensor),
+        0,
+      ),
+      [m, h, C],
+    );
+  const w1 = get('conv1');
+  const w2 = get('conv2');
+  const z = t.zerosLike(w1);
+  const top = t.cat([w1, z], 2);
+  const bottom = t.cat([z, w2], 2);
+  return t.reshape(t.cat([top, bottom], 1), [m * C, 2 * C, 1, 1]);
+}
+
+/**
+ * Everything the fused cell forward multiplies by, per state. weights [E, numOps] (softmaxed),
+ * edgeWeights [E] (PC-DARTS's normalised betas) or null; dropout: P-DARTS skip dropout is on.
+ */
+export function cellWeights(
+  plan: CellPlan,
+  weights: t.Tensor,
+  edgeWeights: t.Tensor | null,
+  dropout: { p: number } | null,
+  like: t.Tensor,
+): StateWeights[] {
+  const device = like.device as t.Device;
+  const dtype = like.dtype;
+  const cRest = restChannels(plan);
+  const C = plan.opChannels;
+  const l = cachedLayout(plan, dropout !== null);
+  const wz = t.cat([t.flatten(weights), t.zeros([1], { dtype: weights.dtype, device })]);
+  let v = t.indexSelect(wz, 0, indexTensor(plan, `flat${dropout !== null}`, l.flat, device));
+  if (edgeWeights) v = t.mul(v, t.indexSelect(edgeWeights, 0, indexTensor(plan, `edge${dropout !== null}`, l.edge, device)));
+  const famVec = t.reshape(t.expand(t.unsqueeze(t.narrow(v, 0, 0, l.famCount), 1), [l.famCount, C]), [l.famCount * C]);
+  const fam = (start: number, n: number) => t.narrow(famVec, 0, start * C, n * C);
+  const sep = plan.states.some((s) => s.sep)
+    ? [1, 2, 5, 6].map((r) => roleWeights(plan, 'sep', r, r === 1 || r === 5, device))
+    : null;
+  const dil = plan.states.some((s) => s.dil) ? [1, 2].map((r) => roleWeights(plan, 'dil', r, r === 1, device)) : null;
+  const rest =
+    edgeWeights && plan.partial !== null ? t.indexSelect(edgeWeights, 0, indexTensor(plan, 'rest', l.restEdges, device)) : null;
+  let restOff = 0;
+  return plan.states.map((sp, j) => {
+    const at = l.at[j] as Layout['at'][number];
+    const m = sp.sep?.members.length ?? 0;
+    const d = sp.dil?.members.length ?? 0;
+    const out: StateWeights = { sep: null, dil: null, fr: null, shared: null, drop: null, rest: null };
+    if (sp.sep && sep) {
+      const [dw1, pw1, dw2, pw2] = sep.map((r) => r[j] as t.Tensor) as [t.Tensor, t.Tensor, t.Tensor, t.Tensor];
+      out.sep = { dw: [dw1, dw2], pw: [pw1, pw2], bnWeight: fam(at.sep, m) };
+    }
+    if (sp.dil && dil) {
+      out.dil = { dw: [dil[0]?.[j] as t.Tensor], pw: [dil[1]?.[j] as t.Tensor], bnWeight: fam(at.dil, d) };
+    }
+    if (sp.fr.length) out.fr = { w: frWeight(sp, C), bnWeight: fam(at.fr, sp.fr.length) };
+    if (dropout && sp.skip.length) out.drop = t.mul(fam(at.drop, sp.skip.length), 1 / (1 - dropout.p));
+    const nk = at.sharedKinds;
+    const ne = at.sharedNodes.length;
+    if (nk > 0) {
+      const block = t.reshape(t.narrow(v, 0, at.shared, ne * nk), [ne, 1, nk, 1]);
+      const kernel = t.reshape(t.mul(block, t.reshape(eye(plan, C, dtype, device), [1, C, 1, C])), [ne * C, nk * C, 1, 1]);
+      out.shared = { kernel, nodes: at.sharedNodes };
+    }
+    if (rest) {
+      const readers = plan.steps - Math.max(0, j - 1);
+      const b = t.reshape(t.narrow(rest, 0, restOff, readers), [readers, 1, 1]);
+      restOff += readers;
+      const id = t.reshape(eye(plan, cRest, dtype, device), [1, cRest, cRest]);
+      out.rest = t.reshape(t.mul(b, id), [readers * cRest, cRest, 1, 1]);
+    }
+    return out;
+  });
+}
