@@ -3,8 +3,8 @@
 # CIFAR-shaped data, timed on request. The checkout is not part of lbt: its cnn/ folder is given
 # as argv[1] (LBT_DARTS_REF). `.cuda()` is stubbed out (CPU), as darts-family.md measured it.
 # Protocol: argv = cnn_dir threads batch C layers; one request per stdin line
-# ("darts-2nd", "darts-1st", "quit"), one line of JSON {"ms": ...} on stdout.
-import json, sys, time
+# ("darts-2nd", "darts-1st", "quit"), one line of JSON {"ms", "maxRssMiB"} on stdout.
+import json, resource, sys, time
 from types import SimpleNamespace
 
 cnn_dir, threads, batch, C, layers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
@@ -56,5 +56,6 @@ for line in sys.stdin:
     t0 = time.perf_counter()
     step(unrolled)
     ms = (time.perf_counter() - t0) * 1e3
-    sys.stdout.write(json.dumps({'ms': ms}) + '\n')
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    sys.stdout.write(json.dumps({'ms': ms, 'maxRssMiB': rss}) + '\n')
     sys.stdout.flush()

@@ -1,7 +1,7 @@
 // One search step of the bench's problem, shared by `profile` and `reference`: the DARTS supernet
 // (C=16, 8 cells, 10 classes, 32x32x3 by default), a ResNet-18 student, random data, and
 // Algorithm 1's iteration: architect step, teacher weight step, student weight step (LBT only).
-import { Architect, DEFAULT_HYPERGRAD, netFromModule, studentStep, teacherFromModule, teacherStep } from '../src/lbt/index.js';
+import { Architect, DEFAULT_HYPERGRAD, lbtIteration, netFromModule, teacherFromModule } from '../src/lbt/index.js';
 import { createDartsSupernet } from '../src/nas/supernet.js';
 import { resnet18 } from '../src/students/resnet.js';
 import * as t from '../src/torch/index.js';
@@ -73,6 +73,8 @@ export interface StepRig {
 export interface RigOptions {
   /** The supernet's straightforward forward (one op per edge and operation), as before the fused one. */
   straightforward?: boolean;
+  /** No reuse of the architect's student pass in the student's weight step. */
+  noReuse?: boolean;
   seed?: number;
 }
 
@@ -99,9 +101,9 @@ export function makeRig(variant: Variant, s: StepShape, o: RigOptions = {}): Ste
   const wcfg = { lambda: 1, pseudoOnly: false, teacherGradClip: 5, studentGradClip: 5 };
   return {
     step() {
-      architect.step({ teacherOpt: tOpt, student, studentOpt: sOpt, batches: { train, val, unlabeled } });
-      teacherStep(teacher, tOpt, train, 5);
-      if (student && sOpt) studentStep(student, teacher, sOpt, train, unlabeled, wcfg);
+      const batches = { train, val, unlabeled };
+      const reuse = !o.noReuse;
+      lbtIteration({ teacher, teacherOpt: tOpt, architect, student, studentOpt: sOpt, batches, weights: wcfg, reuse });
     },
     forward() {
       t.noGrad(() => t.scope(() => teacher.forward(train.x)));
