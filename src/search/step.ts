@@ -1,8 +1,9 @@
 // One iteration of Algorithm 1: A ← architect (DARTS-1st/2nd, or the LBT hypergradient), then
-// T ← SGD on D_tr, then S ← SGD on D_tr + λ·pseudo-labels from the updated teacher.
+// T ← SGD on D_tr, then S ← SGD on D_tr + λ·pseudo-labels from the updated teacher
+// (src/lbt/iteration.ts: the student's step reuses the architect's student pass).
 import { hiddenLabels } from '../data/load.js';
 import type { Batch } from '../data/stream.js';
-import { studentStep, teacherStep } from '../lbt/index.js';
+import { lbtIteration } from '../lbt/index.js';
 import { batchToDevice } from '../runs/device.js';
 import { RunningMean } from '../runs/metrics.js';
 import type { LossAcc } from '../runs/types.js';
@@ -54,36 +55,33 @@ export async function nextBatches(s: Searching, totals: EpochTotals): Promise<[B
   return batches;
 }
 
-/** S ← SGD on L(S, D_tr) + λ·L_pl(S; T, A, D_u); D_u's held-back labels (same-dataset D_u) measure the pseudo-labels. */
-function studentUpdate(s: Searching, train: { x: t.Tensor; y: t.Tensor }, u: Batch): StepStats['student'] {
-  const { cfg, student, teacher } = s;
-  if (!student) return null;
-  const hidden = hiddenLabels(s.data, u.index);
+/** One iteration on the batches: A (once the architecture warm-up is over), then T, then S (lbtIteration). */
+export function searchStep(s: Searching, [tr, va, u]: [Batch, Batch, Batch], archOn: boolean): StepStats {
+  const { cfg, teacher, student } = s;
+  const train = { x: tr.x, y: tr.y as t.Tensor };
+  const val = { x: va.x, y: va.y as t.Tensor };
+  // D_u's held-back labels (same-dataset D_u) measure the pseudo-labels
+  const hidden = student ? hiddenLabels(s.data, u.index) : null;
   const uLabels = hidden ? t.tensor(Array.from(hidden), [hidden.length], { dtype: 'int64', device: s.device }) : null;
+  const clip = (c: number) => (c > 0 ? c : null);
   try {
-    const clip = (c: number) => (c > 0 ? c : null);
-    const o = {
-      lambda: cfg.lambda,
-      pseudoOnly: cfg.pseudoOnly,
-      teacherGradClip: clip(cfg.weights.gradClip),
-      studentGradClip: clip(cfg.student.gradClip),
-    };
-    return studentStep(student.net, teacher.net, student.opt, train, u.x, o, uLabels);
+    const r = lbtIteration({
+      teacher: teacher.net,
+      teacherOpt: teacher.opt,
+      architect: archOn ? teacher.architect : null,
+      student: student?.net ?? null,
+      studentOpt: student?.opt ?? null,
+      batches: { train, val, unlabeled: u.x },
+      weights: {
+        lambda: cfg.lambda,
+        pseudoOnly: cfg.pseudoOnly,
+        teacherGradClip: clip(cfg.weights.gradClip),
+        studentGradClip: clip(cfg.student.gradClip),
+      },
+      uLabels,
+    });
+    return { teacher: { loss: r.teacher.loss, acc: r.teacher.acc }, student: r.student };
   } finally {
     uLabels?.dispose();
   }
-}
-
-/** One iteration on the batches: A (once the architecture warm-up is over), then T, then S. */
-export function searchStep(s: Searching, [tr, va, u]: [Batch, Batch, Batch], archOn: boolean): StepStats {
-  const { teacher, student } = s;
-  const train = { x: tr.x, y: tr.y as t.Tensor };
-  const val = { x: va.x, y: va.y as t.Tensor };
-  if (archOn) {
-    const batches = { train, val, unlabeled: u.x };
-    teacher.architect.step({ teacherOpt: teacher.opt, student: student?.net ?? null, studentOpt: student?.opt ?? null, batches });
-  }
-  const clip = s.cfg.weights.gradClip > 0 ? s.cfg.weights.gradClip : null;
-  const ts = teacherStep(teacher.net, teacher.opt, train, clip);
-  return { teacher: { loss: ts.loss, acc: ts.acc }, student: studentUpdate(s, train, u) };
 }

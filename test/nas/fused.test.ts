@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import { type EdgeOps, createPdartsSupernet } from '../../src/nas/p-darts.js';
 import { createPcDartsSupernet } from '../../src/nas/pc-darts.js';
 import type { Primitive } from '../../src/nas/primitives.js';
-import { archValues, createDartsSupernet, type SearchNetwork } from '../../src/nas/supernet.js';
+import { archValues } from '../../src/nas/arch.js';
+import { createDartsSupernet, type SearchNetwork } from '../../src/nas/supernet.js';
 import * as t from '../../src/torch/index.js';
 
 /** P-DARTS after dropping ops: a different subset of three or five ops per edge. */
