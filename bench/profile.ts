@@ -5,7 +5,9 @@
 // supernet forward (machine-independent: track them), ms per step, peak tensor memory and peak
 // RSS, and the top-level ops by time.
 //   node dist/bench/main.js profile [--shape issue|default] [--batch N] [--channels C] [--layers L]
-//                                   [--top K] [--only fused|straightforward]
+//                                   [--top K] [--only fused|straightforward] [--cpu]
+// --cpu: op times are the main thread's CPU time, not wall time (use with LBT_NUM_THREADS=1 on a
+// busy machine: what each op computed, whatever else runs).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as t from '../src/torch/index.js';
@@ -28,7 +30,8 @@ function child(variant: Variant, mode: Mode): void {
   rig.step(); // warm-up: oneDNN primitives, allocator, optimizer state
   t.peakTensorBytes(true);
   const t0 = performance.now();
-  const { profile: step } = t.profileOps(() => rig.step());
+  const cpuTime = process.argv.includes('--cpu');
+  const { profile: step } = t.profileOps(() => rig.step(), { cpuTime });
   const stepMs = performance.now() - t0;
   const peakTensorMiB = t.peakTensorBytes() / 2 ** 20;
   const { profile: forward } = t.profileOps(() => rig.forward());

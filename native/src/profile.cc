@@ -1,7 +1,9 @@
 // Op counting for the step profile (bench/profile.ts): off by default and free when off.
 //   calls:   JS → native op calls, per op-table entry (counted in ExportTable's wrapper).
 //   top:     libtorch operators entered from the addon (depth 1: the forward ops and each
-//            autograd node of a backward pass), count and inclusive time per name.
+//            autograd node of a backward pass), count and inclusive time per name: wall time,
+//            or the thread's CPU time (profileStart(true); with one intra-op thread, the time
+//            an op computed, whatever else the machine runs).
 //   kernels: operators that do work and call no other operator that does (views, allocations
 //            and metadata are not work; filling an output, zero_ or fill_, does not hide the
 //            operator's own kernel). On a GPU each is roughly one kernel launch.
@@ -11,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <string>
 #include <thread>
@@ -41,9 +44,20 @@ State g_state;
 
 // Per recorded thread: the operator stack (start time, and whether work was done below).
 struct Frame {
-  Clock::time_point start;
+  double start;  // ns
   bool workBelow = false;
 };
+
+bool g_cpuTime = false;
+
+double NowNs() {
+  if (g_cpuTime) {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+  }
+  return std::chrono::duration<double, std::nano>(Clock::now().time_since_epoch()).count();
+}
 thread_local std::vector<Frame> t_stack;
 
 bool NoKernel(const char* name) {
@@ -67,7 +81,7 @@ bool NoKernel(const char* name) {
 
 std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& fn) {
   if (std::this_thread::get_id() != g_state.thread) return nullptr;
-  t_stack.push_back({Clock::now(), false});
+  t_stack.push_back({NowNs(), false});
   return nullptr;
 }
 
@@ -87,7 +101,7 @@ void OnEnd(const at::RecordFunction& fn, at::ObserverContext*) {
   } else {
     Top& t = g_state.top[name];
     t.count++;
-    t.ns += std::chrono::duration<double, std::nano>(Clock::now() - f.start).count();
+    t.ns += NowNs() - f.start;
   }
 }
 
@@ -97,6 +111,7 @@ Napi::Value Start(const Args& a) {
   g_state.top.clear();
   g_state.kernels.clear();
   g_state.thread = std::this_thread::get_id();
+  g_cpuTime = a.size() > 0 && !a.isNil(0) && a.flag(0);
   t_stack.clear();
   g_state.handle = at::addGlobalCallback(at::RecordFunctionCallback(OnStart, OnEnd)
                                              .needsInputs(false)

@@ -31,42 +31,53 @@ function repeatChannels(x: t.Tensor, k: number): t.Tensor {
   return fromLast(t.reshape(t.expand(t.unsqueeze(toLast(x), 3), [n, h, w, k, c]), [n, h, w, k * c]));
 }
 
-/** Sums the two halves of [N, 2s·C, H, W] (3x3 and 5x5 members of the same edges): [N, s·C, H, W]. */
-function sumHalves(x: t.Tensor): t.Tensor {
-  const [n = 0, c2 = 0, h = 0, w = 0] = x.shape;
-  return fromLast(t.sum(t.reshape(toLast(x), [n, h, w, 2, c2 / 2]), 3));
-}
-
 function bnOpts(stats: FusedBn | { mean: t.Tensor; var: t.Tensor }, weight: t.Tensor | null): t.BatchNormOptions {
   return { weight, runningMean: stats.mean, runningVar: stats.var, training: true, momentum: 0.1, eps: 1e-5 };
 }
 
-/** depthwise → pointwise → BN (→ ReLU → depthwise → pointwise → BN for sep) over k members at once. */
-function convChain(
-  fam: ConvFamily,
-  w: ConvWeights,
-  input: t.Tensor,
-  o: { C: number; stride: number; kernel: number; dilation: number },
-): Contribution {
+/** Zero-pads x at the far edge to even H, W and moves the 4 (row, column) parities into the batch: [4N, C, ⌈H/2⌉, ⌈W/2⌉]. */
+function toPhases(x: t.Tensor): t.Tensor {
+  const [, , h = 0, w = 0] = x.shape;
+  const even = h % 2 === 0 && w % 2 === 0 ? x : t.pad(x, [0, w % 2, 0, h % 2]);
+  const [n = 0, c = 0, h2 = 0, w2 = 0] = even.shape;
+  const v = t.reshape(toLast(even), [n, h2 / 2, 2, w2 / 2, 2, c]);
+  return fromLast(t.reshape(t.permute(v, [2, 4, 0, 1, 3, 5]), [4 * n, h2 / 2, w2 / 2, c]));
+}
+
+/** The inverse of toPhases, cropped to [N, C, h, w]. */
+function fromPhases(y: t.Tensor, h: number, w: number): t.Tensor {
+  const [n4 = 0, c = 0, h2 = 0, w2 = 0] = y.shape;
+  const n = n4 / 4;
+  const v = t.permute(t.reshape(toLast(y), [2, 2, n, h2, w2, c]), [2, 3, 0, 4, 1, 5]);
+  const full = fromLast(t.reshape(v, [n, 2 * h2, 2 * w2, c]));
+  return 2 * h2 === h && 2 * w2 === w ? full : t.narrow(t.narrow(full, 2, 0, h), 3, 0, w);
+}
+
+/**
+ * depthwise → pointwise → BN (→ ReLU → depthwise → pointwise → BN for sep) over the k members
+ * at once; input is relu(x) repeated k times. A dilated depthwise conv (dilation 2) reads one
+ * row and column parity per output: it runs undilated on the parities (stride 2: on x[::2, ::2]
+ * only), where oneDNN's fast depthwise backward applies (its dilated one is 2-4x slower here).
+ */
+function convChain(fam: ConvFamily, w: ConvWeights, input: t.Tensor, stride: number, C: number): Contribution {
   const k = fam.members.length;
+  const groups = k * C;
+  const pad = (fam.kernel - 1) / 2;
   let h = input;
-  const stages = w.dw.length;
-  for (let s = 0; s < stages; s++) {
-    const pad = (o.dilation * (o.kernel - 1)) / 2;
-    h = t.conv2d(h, w.dw[s] as t.Tensor, null, {
-      stride: s === 0 ? o.stride : 1,
-      padding: pad,
-      dilation: o.dilation,
-      groups: k * o.C,
-    });
+  for (let s = 0; s < fam.stages; s++) {
+    const dw = w.dw[s] as t.Tensor;
+    if (fam.dilation === 1) h = t.conv2d(h, dw, null, { stride: s === 0 ? stride : 1, padding: pad, groups });
+    else if (stride === 2) h = t.conv2d(everyOther(h), dw, null, { padding: pad, groups });
+    else {
+      const [, , hh = 0, ww = 0] = h.shape;
+      h = fromPhases(t.conv2d(toPhases(h), dw, null, { padding: pad, groups }), hh, ww);
+    }
     h = t.conv2d(h, w.pw[s] as t.Tensor, null, { groups: k });
-    const last = s === stages - 1;
+    const last = s === fam.stages - 1;
     h = t.batchNorm(h, bnOpts(fam.bns[s] as FusedBn, last ? w.bnWeight : null));
     if (!last) h = t.relu(h);
   }
-  const nodes = fam.members.map((m) => m.node);
-  if (fam.pairSplit === null) return { t: h, nodes };
-  return { t: sumHalves(h), nodes: nodes.slice(0, fam.pairSplit) };
+  return { t: h, nodes: fam.members.map((m) => m.node) };
 }
 
 /** BN after a pool, once for every member (all see the same input); the others' statistics copied from the first's. */
@@ -82,12 +93,14 @@ function poolBn(g: PoolGroup, pooled: t.Tensor): t.Tensor {
   return y;
 }
 
+/** x[:, :, ::2, ::2] */
+const everyOther = (x: t.Tensor) => t.slice(t.slice(x, 2, 0, null, 2), 3, 0, null, 2);
+
 function factorizedReduce(r: t.Tensor, w: NonNullable<StateWeights['fr']>, bn: FusedBn): t.Tensor {
   const [, , h = 0, wd = 0] = r.shape;
-  const every2 = (x: t.Tensor) => t.slice(t.slice(x, 2, 0, null, 2), 3, 0, null, 2);
   let shifted = t.slice(t.slice(r, 2, 1), 3, 1);
   if (h % 2 === 1 || wd % 2 === 1) shifted = t.pad(shifted, [0, wd % 2, 0, h % 2]);
-  const z = t.conv2d(t.cat([every2(r), every2(shifted)], 1), w.w);
+  const z = t.conv2d(t.cat([everyOther(r), everyOther(shifted)], 1), w.w);
   return t.batchNorm(z, bnOpts(bn, w.bnWeight));
 }
 
@@ -113,22 +126,16 @@ interface StateInput {
 function stateContributions({ plan, sp, x, w, masks }: StateInput): { mixed: Contribution[]; rest: Contribution | null } {
   const C = plan.opChannels;
   const xa = plan.partial === null ? x : t.narrow(x, 1, 0, C);
-  const r = sp.sep || sp.dil || sp.fr.length ? t.relu(xa) : null;
+  const r = sp.convs.length || sp.fr.length ? t.relu(xa) : null;
   const reps = new Map<number, t.Tensor>();
   const rep = (k: number): t.Tensor => {
     let v = reps.get(k);
     if (!v) reps.set(k, (v = repeatChannels(r as t.Tensor, k)));
     return v;
   };
-  const out: Contribution[] = [];
-  if (sp.sep && w.sep) {
-    const o = { C, stride: sp.stride, kernel: plan.sepKernel, dilation: 1 };
-    out.push(convChain(sp.sep, w.sep, rep(sp.sep.members.length), o));
-  }
-  if (sp.dil && w.dil) {
-    const o = { C, stride: sp.stride, kernel: plan.dilKernel, dilation: 2 };
-    out.push(convChain(sp.dil, w.dil, rep(sp.dil.members.length), o));
-  }
+  const out: Contribution[] = sp.convs.map((f, i) =>
+    convChain(f, w.convs[i] as ConvWeights, rep(f.members.length), sp.stride, C),
+  );
   if (sp.fr.length && w.fr && sp.frBn) {
     out.push({ t: factorizedReduce(r as t.Tensor, w.fr, sp.frBn), nodes: sp.fr.map((m) => m.node) });
   }

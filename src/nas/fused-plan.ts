@@ -1,11 +1,12 @@
 // The static plan of a search cell's fused forward (fused-cell.ts). Every state (a cell input or
 // an intermediate node) is read by several edges; per state, the operations of those edges are
 // grouped into families computed as one kernel chain each:
-//   sep  sep_conv_3x3 + sep_conv_5x5 of every edge: one grouped chain, 3x3 weights zero-padded to 5x5
-//   dil  dil_conv_3x3 + dil_conv_5x5 likewise (dilation 2)
+//   sep_conv_3x3, sep_conv_5x5, dil_conv_3x3, dil_conv_5x5: one grouped chain per kind over every
+//        edge that has it (kinds are not merged by zero-padding 3x3 kernels to 5x5: on this CPU a
+//        5x5 depthwise backward costs about 4x a 3x3 one)
 //   fr   the stride-2 skip (FactorizedReduce) of every edge
 //   pools and the stride-1 skip: computed once per state (their input is the same for every edge)
-// Members are ordered kind-major (all 3x3 members, then all 5x5), each kind in node order.
+// Members of a family are in node order.
 // The BN running statistics of a family's members become slices of one tensor (narrowAlias: each
 // with its own version counter, so the straightforward forward, where every member's BN updates
 // its own slice, still runs backward), so that one batch norm over the family's channels updates
@@ -13,7 +14,6 @@
 import * as t from '../torch/index.js';
 import { MixedOp } from './mixed-op.js';
 import { DilConv, FactorizedReduce, SepConv, type Stride } from './operations.js';
-import type { Primitive } from './primitives.js';
 
 /** One (edge, operation) computed inside a family. */
 export interface Member {
@@ -24,8 +24,6 @@ export interface Member {
   /** The alpha column of this operation on its edge. */
   col: number;
   layer: t.nn.Layer;
-  /** Kernel size of a sep/dil member (3 or 5). */
-  kernel: number;
 }
 
 /** A family's fused BN statistics: one tensor per statistic, the members' buffers are views of it. */
@@ -34,12 +32,18 @@ export interface FusedBn {
   var: t.Tensor;
 }
 
+export type ConvKind = 'sep_conv_3x3' | 'sep_conv_5x5' | 'dil_conv_3x3' | 'dil_conv_5x5';
+export const CONV_KINDS: readonly ConvKind[] = ['sep_conv_3x3', 'sep_conv_5x5', 'dil_conv_3x3', 'dil_conv_5x5'];
+
 export interface ConvFamily {
+  kind: ConvKind;
+  kernel: 3 | 5;
+  dilation: 1 | 2;
+  /** Depthwise-pointwise-BN stages: 2 (sep) or 1 (dil). */
+  stages: 1 | 2;
   members: Member[];
-  /** Per BN of the chain (sep: two, dil: one), the members' statistics fused. */
+  /** Per BN of the chain, the members' statistics fused. */
   bns: FusedBn[];
-  /** Number of 3x3 members when the 3x3 and 5x5 members are the same edges in the same order (outputs summed pairwise). */
-  pairSplit: number | null;
 }
 
 export interface PoolGroup {
@@ -53,8 +57,8 @@ export interface PoolGroup {
 export interface StatePlan {
   state: number;
   stride: Stride;
-  sep: ConvFamily | null;
-  dil: ConvFamily | null;
+  /** The conv families present, in CONV_KINDS order. */
+  convs: ConvFamily[];
   fr: Member[];
   frBn: FusedBn | null;
   maxPool: PoolGroup | null;
@@ -70,9 +74,6 @@ export interface CellPlan {
   /** PC-DARTS partial channels K (null: all channels go through the operations). */
   partial: number | null;
   numOps: number;
-  /** Kernel size of each conv family over the whole cell (5 when any 5x5 member exists). */
-  sepKernel: number;
-  dilKernel: number;
   states: StatePlan[];
   /** Every fused statistic tensor (disposed with the plan). */
   owned: t.Tensor[];
@@ -117,21 +118,26 @@ function bnAt(l: t.nn.Layer, i: number): t.nn.BatchNorm2d {
   return bn;
 }
 
-function convFamily(members: Member[], bnIndices: number[], owned: t.Tensor[]): ConvFamily | null {
+function convFamily(kind: ConvKind, members: Member[], owned: t.Tensor[]): ConvFamily | null {
   if (members.length === 0) return null;
-  const small = members.filter((m) => m.kernel === 3);
-  const big = members.filter((m) => m.kernel === 5);
-  const ordered = [...small, ...big];
-  const same = small.length === big.length && small.every((m, i) => m.edge === (big[i] as Member).edge);
+  const sep = kind.startsWith('sep');
+  for (const m of members) {
+    if (!(sep ? m.layer instanceof SepConv : m.layer instanceof DilConv))
+      throw new Error(`fused plan: ${kind} is not a ${sep ? 'SepConv' : 'DilConv'}`);
+  }
+  const bnIndices = sep ? [3, 7] : [3];
   return {
-    members: ordered,
+    kind,
+    kernel: kind.endsWith('5x5') ? 5 : 3,
+    dilation: sep ? 1 : 2,
+    stages: sep ? 2 : 1,
+    members,
     bns: bnIndices.map((bi) =>
       fuseBns(
-        ordered.map((m) => bnAt(m.layer, bi)),
+        members.map((m) => bnAt(m.layer, bi)),
         owned,
       ),
     ),
-    pairSplit: same && small.length > 0 ? small.length : null,
   };
 }
 
@@ -158,11 +164,6 @@ function poolGroup(members: Member[], owned: t.Tensor[]): PoolGroup | null {
   return { members, first, others };
 }
 
-const KINDS = {
-  sep: ['sep_conv_3x3', 'sep_conv_5x5'],
-  dil: ['dil_conv_3x3', 'dil_conv_5x5'],
-} as const satisfies Record<string, readonly Primitive[]>;
-
 /**
  * The plan for a cell whose edges are MixedOps (or PartialMixedOps) of the DARTS operation
  * classes; null when an edge is anything else (the cell then runs the straightforward forward).
@@ -176,51 +177,36 @@ export function buildCellPlan(edges: readonly t.nn.Module[], steps: number, redu
   const owned: t.Tensor[] = [];
   const states: StatePlan[] = [];
   const opChannels = (mixed[0] as MixedOp).opChannels;
-  let sepKernel = 3;
-  let dilKernel = 3;
   for (let j = 0; j < steps + 1; j++) {
     const stride: Stride = reduction && j < 2 ? 2 : 1;
-    const by: Record<string, Member[]> = { sep: [], dil: [], fr: [], max: [], avg: [], skip: [] };
+    const by = new Map<string, Member[]>();
+    const add = (k: string, m: Member) => by.set(k, [...(by.get(k) ?? []), m]);
     for (const { node, edge } of readers(j, steps)) {
       const m = mixed[edge] as MixedOp;
       m.primitives.forEach((p, col) => {
-        const layer = m.ops.at(col);
-        const kernel = p.endsWith('5x5') ? 5 : 3;
-        const member = { edge, node, col, layer, kernel };
-        if (p === 'sep_conv_3x3' || p === 'sep_conv_5x5') {
-          if (!(layer instanceof SepConv)) throw new Error(`fused plan: ${p} is not a SepConv`);
-          by.sep?.push(member);
-          if (kernel === 5) sepKernel = 5;
-        } else if (p === 'dil_conv_3x3' || p === 'dil_conv_5x5') {
-          if (!(layer instanceof DilConv)) throw new Error(`fused plan: ${p} is not a DilConv`);
-          by.dil?.push(member);
-          if (kernel === 5) dilKernel = 5;
-        } else if (p === 'skip_connect') {
-          if (stride === 2) {
-            if (!(layer instanceof FactorizedReduce)) throw new Error('fused plan: a stride-2 skip is not a FactorizedReduce');
-            by.fr?.push(member);
-          } else by.skip?.push(member);
-        } else if (p === 'max_pool_3x3') by.max?.push(member);
-        else if (p === 'avg_pool_3x3') by.avg?.push(member);
+        const member = { edge, node, col, layer: m.ops.at(col) };
+        if (p === 'skip_connect' && stride === 2) {
+          if (!(member.layer instanceof FactorizedReduce))
+            throw new Error('fused plan: a stride-2 skip is not a FactorizedReduce');
+          add('fr', member);
+        } else if (p !== 'none') add(p, member);
       });
     }
-    const kindMajor = (ms: Member[], kinds: readonly Primitive[]) =>
-      kinds.flatMap((k) => ms.filter((m) => (mixed[m.edge] as MixedOp).primitives[m.col] === k));
+    const fr = by.get('fr') ?? [];
     states.push({
       state: j,
       stride,
-      sep: convFamily(kindMajor(by.sep as Member[], KINDS.sep), [3, 7], owned),
-      dil: convFamily(kindMajor(by.dil as Member[], KINDS.dil), [3], owned),
-      fr: by.fr as Member[],
-      frBn: (by.fr as Member[]).length
+      convs: CONV_KINDS.flatMap((k) => convFamily(k, by.get(k) ?? [], owned) ?? []),
+      fr,
+      frBn: fr.length
         ? fuseBns(
-            (by.fr as Member[]).map((m) => (m.layer as FactorizedReduce).bn),
+            fr.map((m) => (m.layer as FactorizedReduce).bn),
             owned,
           )
         : null,
-      maxPool: poolGroup(by.max as Member[], owned),
-      avgPool: poolGroup(by.avg as Member[], owned),
-      skip: by.skip as Member[],
+      maxPool: poolGroup(by.get('max_pool_3x3') ?? [], owned),
+      avgPool: poolGroup(by.get('avg_pool_3x3') ?? [], owned),
+      skip: by.get('skip_connect') ?? [],
     });
   }
   return {
@@ -228,8 +214,6 @@ export function buildCellPlan(edges: readonly t.nn.Module[], steps: number, redu
     opChannels,
     partial,
     numOps,
-    sepKernel,
-    dilKernel,
     states,
     owned,
     constants: new Map(),

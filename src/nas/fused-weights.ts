@@ -3,9 +3,9 @@
 // weight role and cell, and the architecture weights gathered once per cell. Every op here is
 // differentiable, so gradients reach the per-edge parameters and the alphas (and betas).
 import * as t from '../torch/index.js';
-import type { CellPlan, Member, StatePlan } from './fused-plan.js';
+import { CONV_KINDS, type CellPlan, type ConvKind, type Member, type StatePlan } from './fused-plan.js';
 
-/** Sep (two depthwise-pointwise pairs) or dil (one) weights of one state's family. */
+/** A conv family's weights in one state: depthwise and pointwise per stage (sep: two, dil: one). */
 export interface ConvWeights {
   dw: t.Tensor[];
   pw: t.Tensor[];
@@ -14,8 +14,8 @@ export interface ConvWeights {
 }
 
 export interface StateWeights {
-  sep: ConvWeights | null;
-  dil: ConvWeights | null;
+  /** One per conv family of the state (StatePlan.convs order). */
+  convs: ConvWeights[];
   /** Block-diagonal 1x1 weight [m·C', 2·C', 1, 1] over cat(x[::2, ::2], x[1::2, 1::2]), and its BN weight. */
   fr: { w: t.Tensor; bnWeight: t.Tensor } | null;
   /** Mixing weights ⊗ identity [m·C', S·C', 1, 1] over cat(shared terms), and the nodes of its blocks. */
@@ -42,7 +42,7 @@ interface Layout {
   /** Values [0, famCount) are expanded over C' channels (BN and dropout weights). */
   famCount: number;
   /** Per state: offsets into the gathered values. */
-  at: { sep: number; dil: number; fr: number; drop: number; shared: number; sharedNodes: number[]; sharedKinds: number }[];
+  at: { convs: number[]; fr: number; drop: number; shared: number; sharedNodes: number[]; sharedKinds: number }[];
   /** PC-DARTS: the reader edges of every state, state after state. */
   restEdges: number[];
 }
@@ -60,8 +60,7 @@ function layout(plan: CellPlan, dropout: boolean): Layout {
     return start;
   };
   const fam = plan.states.map((sp) => ({
-    sep: push(sp.sep?.members ?? []),
-    dil: push(sp.dil?.members ?? []),
+    convs: sp.convs.map((f) => push(f.members)),
     fr: push(sp.fr),
     drop: push(dropout ? sp.skip : []),
   }));
@@ -129,31 +128,8 @@ export function prepareConstants(plan: CellPlan, dtype: t.DType, device: t.Devic
     indexTensor(plan, `edge${dropout}`, l.edge, device);
     indexTensor(plan, 'rest', l.restEdges, device);
   }
-  for (const fam of ['sep', 'dil'] as const) {
-    const rows = paddedOrder(plan, fam);
-    if (rows) indexTensor(plan, `${fam}perm`, rows, device);
-  }
   eye(plan, plan.opChannels, dtype, device);
   if (plan.partial !== null) eye(plan, restChannels(plan), dtype, device);
-}
-
-/**
- * Rows of [padded 3x3 members; 5x5 members] in member order, when a family mixes kernel sizes
- * (null when no depthwise weight needs padding).
- */
-function paddedOrder(plan: CellPlan, fam: 'sep' | 'dil'): number[] | null {
-  const all = plan.states.flatMap((sp) => sp[fam]?.members ?? []);
-  const kernel = fam === 'sep' ? plan.sepKernel : plan.dilKernel;
-  const small = all.filter((m) => m.kernel === 3).length;
-  if (kernel === 3 || small === 0) return null;
-  const rows: number[] = [];
-  let si = 0;
-  let bi = small;
-  for (const m of all) {
-    const at = m.kernel === 3 ? si++ : bi++;
-    for (let c = 0; c < plan.opChannels; c++) rows.push(at * plan.opChannels + c);
-  }
-  return rows;
 }
 
 const param = (l: t.nn.Layer, i: number): t.Tensor => {
@@ -162,29 +138,35 @@ const param = (l: t.nn.Layer, i: number): t.Tensor => {
 };
 
 /**
- * One weight role (layer index `role` of every member's op.layers) for every state of the cell:
- * depthwise 3x3 weights zero-padded to the family kernel when it is 5. Returns one tensor per state.
+ * One weight role (layer index `role` of every member's op.layers) of one conv kind, for every
+ * state of the cell: one concatenation, then a view per state.
  */
-function roleWeights(plan: CellPlan, fam: 'sep' | 'dil', role: number, depthwise: boolean, device: t.Device): t.Tensor[] {
-  const per = plan.states.map((sp) => sp[fam]?.members ?? []);
-  const all = per.flat();
-  const C = plan.opChannels;
-  const ws = (ms: readonly Member[]) => ms.map((m) => param(m.layer, role));
-  const rows = depthwise ? paddedOrder(plan, fam) : null;
-  let fused: t.Tensor;
-  if (rows === null) fused = t.cat(ws(all), 0);
-  else {
-    const padded = t.pad(t.cat(ws(all.filter((m) => m.kernel === 3)), 0), [1, 1, 1, 1]);
-    const big = ws(all.filter((m) => m.kernel === 5));
-    const stacked = big.length ? t.cat([padded, ...big], 0) : padded;
-    fused = t.indexSelect(stacked, 0, indexTensor(plan, `${fam}perm`, rows, device));
-  }
+function roleWeights(plan: CellPlan, kind: ConvKind, role: number): (t.Tensor | null)[] {
+  const per = plan.states.map((sp) => sp.convs.find((f) => f.kind === kind)?.members ?? []);
+  const fused = t.cat(
+    per.flat().map((m) => param(m.layer, role)),
+    0,
+  );
   let off = 0;
   return per.map((ms) => {
-    const v = t.narrow(fused, 0, off * C, ms.length * C);
-    off += ms.length;
+    if (ms.length === 0) return null;
+    const n = (param((ms[0] as Member).layer, role).shape[0] as number) * ms.length;
+    const v = t.narrow(fused, 0, off, n);
+    off += n;
     return v;
   });
+}
+
+/** Depthwise and pointwise weights of every family of every state. */
+function convWeights(plan: CellPlan): Map<ConvKind, { dw: (t.Tensor | null)[][]; pw: (t.Tensor | null)[][] }> {
+  const out = new Map<ConvKind, { dw: (t.Tensor | null)[][]; pw: (t.Tensor | null)[][] }>();
+  for (const kind of CONV_KINDS) {
+    if (!plan.states.some((sp) => sp.convs.some((f) => f.kind === kind))) continue;
+    const roles = kind.startsWith('sep') ? [1, 2, 5, 6] : [1, 2];
+    const w = roles.map((r) => roleWeights(plan, kind, r));
+    out.set(kind, { dw: w.filter((_, i) => i % 2 === 0), pw: w.filter((_, i) => i % 2 === 1) });
+  }
+  return out;
 }
 
 function frWeight(sp: StatePlan, C: number): t.Tensor {
@@ -227,25 +209,21 @@ export function cellWeights(
   if (edgeWeights) v = t.mul(v, t.indexSelect(edgeWeights, 0, indexTensor(plan, `edge${dropout !== null}`, l.edge, device)));
   const famVec = t.reshape(t.expand(t.unsqueeze(t.narrow(v, 0, 0, l.famCount), 1), [l.famCount, C]), [l.famCount * C]);
   const fam = (start: number, n: number) => t.narrow(famVec, 0, start * C, n * C);
-  const sep = plan.states.some((s) => s.sep)
-    ? [1, 2, 5, 6].map((r) => roleWeights(plan, 'sep', r, r === 1 || r === 5, device))
-    : null;
-  const dil = plan.states.some((s) => s.dil) ? [1, 2].map((r) => roleWeights(plan, 'dil', r, r === 1, device)) : null;
+  const cw = convWeights(plan);
   const rest =
     edgeWeights && plan.partial !== null ? t.indexSelect(edgeWeights, 0, indexTensor(plan, 'rest', l.restEdges, device)) : null;
   let restOff = 0;
   return plan.states.map((sp, j) => {
     const at = l.at[j] as Layout['at'][number];
-    const m = sp.sep?.members.length ?? 0;
-    const d = sp.dil?.members.length ?? 0;
-    const out: StateWeights = { sep: null, dil: null, fr: null, shared: null, drop: null, rest: null };
-    if (sp.sep && sep) {
-      const [dw1, pw1, dw2, pw2] = sep.map((r) => r[j] as t.Tensor) as [t.Tensor, t.Tensor, t.Tensor, t.Tensor];
-      out.sep = { dw: [dw1, dw2], pw: [pw1, pw2], bnWeight: fam(at.sep, m) };
-    }
-    if (sp.dil && dil) {
-      out.dil = { dw: [dil[0]?.[j] as t.Tensor], pw: [dil[1]?.[j] as t.Tensor], bnWeight: fam(at.dil, d) };
-    }
+    const out: StateWeights = { convs: [], fr: null, shared: null, drop: null, rest: null };
+    out.convs = sp.convs.map((f, fi) => {
+      const w = cw.get(f.kind) as { dw: (t.Tensor | null)[][]; pw: (t.Tensor | null)[][] };
+      return {
+        dw: w.dw.map((r) => r[j] as t.Tensor),
+        pw: w.pw.map((r) => r[j] as t.Tensor),
+        bnWeight: fam(at.convs[fi] as number, f.members.length),
+      };
+    });
     if (sp.fr.length) out.fr = { w: frWeight(sp, C), bnWeight: fam(at.fr, sp.fr.length) };
     if (dropout && sp.skip.length) out.drop = t.mul(fam(at.drop, sp.skip.length), 1 / (1 - dropout.p));
     const nk = at.sharedKinds;

@@ -185,7 +185,7 @@ export interface NativeBinding {
   isAutocast(device: string): boolean;
   hostReads(): number;
   // op counting (native/src/profile.cc)
-  profileStart(): void;
+  profileStart(cpuTime: boolean): void;
   profileStop(): RawOpProfile;
   peakBytes(reset: boolean): number;
 }

@@ -39,9 +39,12 @@ export interface OpProfile {
   top: Record<string, { count: number; ms: number }>;
 }
 
-/** Runs fn with op counting on (not re-entrant). */
-export function profileOps<T>(fn: () => T): { result: T; profile: OpProfile } {
-  native.profileStart();
+/**
+ * Runs fn with op counting on (not re-entrant). cpuTime: op times are the calling thread's CPU
+ * time instead of wall time (meaningful with one intra-op thread; robust to a busy machine).
+ */
+export function profileOps<T>(fn: () => T, o: { cpuTime?: boolean } = {}): { result: T; profile: OpProfile } {
+  native.profileStart(o.cpuTime ?? false);
   let raw: ReturnType<typeof native.profileStop> | null = null;
   try {
     const result = fn();
