@@ -153,6 +153,7 @@ const std::vector<OpEntry>& OpTable() {
       // in place, for optimizers and buffers (callers hold no-grad)
       {"add_", [](A a) { a.tensor(0).add_(a.tensor(1), a.f64(2)); return Nothing(a); }},
       {"mul_", [](A a) { a.tensor(0).mul_(a.f64(1)); return Nothing(a); }},
+      {"mulTensor_", [](A a) { a.tensor(0).mul_(a.tensor(1)); return Nothing(a); }},
       {"addcmul_", [](A a) { a.tensor(0).addcmul_(a.tensor(1), a.tensor(2), a.f64(3)); return Nothing(a); }},
       {"addcdiv_", [](A a) { a.tensor(0).addcdiv_(a.tensor(1), a.tensor(2), a.f64(3)); return Nothing(a); }},
       {"copy_", [](A a) { a.tensor(0).copy_(a.tensor(1)); return Nothing(a); }},

@@ -132,6 +132,7 @@ export interface NativeBinding {
   // in place
   add_(a: H, b: H, alpha: number): void;
   mul_(a: H, s: number): void;
+  mulTensor_(a: H, b: H): void;
   addcmul_(a: H, b: H, c: H, value: number): void;
   addcdiv_(a: H, b: H, c: H, value: number): void;
   copy_(a: H, b: H): void;

@@ -287,7 +287,9 @@ export function softCrossEntropy(logits: Tensor, probs: Tensor, o: { reduction?:
 
 // in place (no autograd; for optimizers, buffers and weight shifts)
 export const addInPlace = (a: Tensor, b: Tensor, alpha = 1): void => native.add_(a.h, b.h, alpha);
-export const mulInPlace = (a: Tensor, s: number): void => native.mul_(a.h, s);
+/** a *= s, s a number or a tensor broadcast to a (e.g. a 0-dim scale computed on the device). */
+export const mulInPlace = (a: Tensor, s: number | Tensor): void =>
+  typeof s === 'number' ? native.mul_(a.h, s) : native.mulTensor_(a.h, s.h);
 export const addcmulInPlace = (a: Tensor, b: Tensor, c: Tensor, value = 1): void => native.addcmul_(a.h, b.h, c.h, value);
 export const addcdivInPlace = (a: Tensor, b: Tensor, c: Tensor, value = 1): void => native.addcdiv_(a.h, b.h, c.h, value);
 export const copyInPlace = (a: Tensor, b: Tensor): void => native.copy_(a.h, b.h);

@@ -23,6 +23,11 @@ const METADATA = new Set([
   'cachedBytes',
   'peakBytes',
   'profileStop',
+  'hostReads',
+  'getFlag',
+  'isAutocast',
+  'cudaDevices',
+  'cudaMemory',
 ]);
 
 export interface OpProfile {
