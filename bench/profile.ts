@@ -23,21 +23,25 @@ interface ChildResult {
   forward: t.OpProfile;
   peakTensorMiB: number;
   maxRssMiB: number;
+  /** Tensor values read into JS during the step (item, toArray): one device sync each on a GPU. */
+  hostReads: number;
 }
 
 function child(variant: Variant, mode: Mode): void {
   const rig = makeRig(variant, shapeFromArgs(process.argv), { straightforward: mode === 'straightforward' });
   rig.step(); // warm-up: oneDNN primitives, allocator, optimizer state
   t.peakTensorBytes(true);
-  const t0 = performance.now();
   const cpuTime = process.argv.includes('--cpu');
+  const reads0 = t.hostReads();
+  const t0 = performance.now();
   const { profile: step } = t.profileOps(() => rig.step(), { cpuTime });
   const stepMs = performance.now() - t0;
+  const hostReads = t.hostReads() - reads0;
   const peakTensorMiB = t.peakTensorBytes() / 2 ** 20;
   const { profile: forward } = t.profileOps(() => rig.forward());
   rig.dispose();
   const maxRssMiB = process.resourceUsage().maxRSS / 1024;
-  const out: ChildResult = { variant, mode, stepMs, step, forward, peakTensorMiB, maxRssMiB };
+  const out: ChildResult = { variant, mode, stepMs, step, forward, peakTensorMiB, maxRssMiB, hostReads };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
@@ -92,10 +96,10 @@ function parent(): void {
     const f = results.find((r) => r.mode === m)?.forward as t.OpProfile;
     process.stdout.write(`  ${m.padEnd(16)} ${pad(f.calls, 7)} op calls ${pad(f.kernels, 7)} kernels\n`);
   }
-  process.stdout.write('\nvariant    forward           op calls   kernels   ms/step  peak tensors  peak RSS\n');
+  process.stdout.write('\nvariant    forward           op calls   kernels  host reads   ms/step  peak tensors  peak RSS\n');
   for (const r of results) {
     process.stdout.write(
-      `${r.variant.padEnd(10)} ${r.mode.padEnd(16)} ${pad(r.step.calls, 9)} ${pad(r.step.kernels, 9)} ` +
+      `${r.variant.padEnd(10)} ${r.mode.padEnd(16)} ${pad(r.step.calls, 9)} ${pad(r.step.kernels, 9)} ${pad(r.hostReads, 11)} ` +
         `${pad(r.stepMs.toFixed(0), 9)} ${pad(r.peakTensorMiB.toFixed(0), 9)} MiB ${pad(r.maxRssMiB.toFixed(0), 5)} MiB\n`,
     );
   }

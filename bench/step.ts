@@ -1,7 +1,7 @@
 // One search step of the bench's problem, shared by `profile` and `reference`: the DARTS supernet
 // (C=16, 8 cells, 10 classes, 32x32x3 by default), a ResNet-18 student, random data, and
 // Algorithm 1's iteration: architect step, teacher weight step, student weight step (LBT only).
-import { Architect, DEFAULT_HYPERGRAD, lbtIteration, netFromModule, teacherFromModule } from '../src/lbt/index.js';
+import { Architect, DEFAULT_HYPERGRAD, lbtIteration, netFromModule, StepMeter, teacherFromModule } from '../src/lbt/index.js';
 import { createDartsSupernet } from '../src/nas/supernet.js';
 import { resnet18 } from '../src/students/resnet.js';
 import * as t from '../src/torch/index.js';
@@ -99,17 +99,20 @@ export function makeRig(variant: Variant, s: StepShape, o: RigOptions = {}): Ste
   const val = { x: img(), y: labels() };
   const unlabeled = img();
   const wcfg = { lambda: 1, pseudoOnly: false, teacherGradClip: 5, studentGradClip: 5 };
+  const meter = new StepMeter();
   return {
     step() {
       const batches = { train, val, unlabeled };
       const reuse = !o.noReuse;
-      lbtIteration({ teacher, teacherOpt: tOpt, architect, student, studentOpt: sOpt, batches, weights: wcfg, reuse });
+      lbtIteration({ teacher, teacherOpt: tOpt, architect, student, studentOpt: sOpt, batches, weights: wcfg, reuse, meter });
+      meter.read(); // the search reads once per log interval; here once per step
     },
     forward() {
       t.noGrad(() => t.scope(() => teacher.forward(train.x)));
     },
     dispose() {
       architect.dispose();
+      meter.dispose();
       tOpt.dispose();
       sOpt?.dispose();
       sup.dispose();

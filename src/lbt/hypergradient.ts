@@ -6,17 +6,36 @@
 //   u_T, u_A = one backward of p = softmax(teacher(u; T', A)) with upstream ∇_p φ
 //   w = g_v − γ ξ_s λ u_T
 //   dO_v/dA = a_v − γ ξ_s λ u_A − ξ_t ∇²_{A,T} L(T, A, D_tr)·w
-import { type Tensor, crossEntropy, detach, grad, logSoftmax, noGrad, scope, softmax, stack, zerosLike } from '../torch/index.js';
+import {
+  type Tensor,
+  crossEntropy,
+  detach,
+  grad,
+  logSoftmax,
+  NonFiniteError,
+  noGrad,
+  scope,
+  softmax,
+  stack,
+  zerosLike,
+} from '../torch/index.js';
 import { gradOrZero, sgdLookahead, type StudentPass, studentPass, teacherLoss, unrolledTeacher } from './unroll.js';
 import type { HypergradConfig, Labeled, LbtBatches, Net, SgdView, TeacherNet } from './types.js';
 
-/** ‖v‖ over a list of tensors. */
-export function globalNorm(v: readonly Tensor[]): number {
-  return scope(() =>
-    stack(v.map((t) => t.norm()))
-      .norm()
-      .item(),
-  );
+/** ‖v‖ over a list of tensors, as a 0-dim tensor (no host read). */
+export function globalNormTensor(v: readonly Tensor[]): Tensor {
+  return scope(() => stack(v.map((t) => t.norm())).norm());
+}
+
+/**
+ * ‖v‖ over a list of tensors, read to the host (one read: the finite-difference scale ε = r/‖v‖
+ * multiplies every shifted weight, and a scalar costs no kernel where a device-side ε would cost
+ * one per weight). A NaN or infinite norm throws here: the step it belongs to is not applied.
+ */
+export function globalNorm(v: readonly Tensor[], what = 'norm'): number {
+  const n = scope(() => globalNormTensor(v).item());
+  if (!Number.isFinite(n)) throw new NonFiniteError(`${what} is ${n}`);
+  return n;
 }
 
 function leaves(ts: readonly Tensor[]): Tensor[] {
@@ -33,8 +52,9 @@ export function mixedHessianVector(
   arch: readonly Tensor[],
   w: readonly Tensor[],
   r: number,
+  norm?: number,
 ): Tensor[] {
-  const n = globalNorm(w);
+  const n = norm ?? globalNorm(w, "the hypergradient's Hessian direction ‖w‖");
   if (n === 0) return arch.map((a) => zerosLike(a));
   const eps = r / n;
   const gradA = (sign: 1 | -1) => {
@@ -67,7 +87,7 @@ export function mixedHessianVectorExact(
  * (DESIGN §2, point 2: L_pl is linear in p, so this [N, K] matrix is all the student contributes.)
  */
 export function pseudoLabelCotangent(student: Net, u: Tensor, hs: readonly Tensor[], r: number): Tensor {
-  const n = globalNorm(hs);
+  const n = globalNorm(hs, "the student's validation gradient ‖h_s‖");
   const N = u.size(0);
   return noGrad(() => {
     if (n === 0) return zerosLike(student.forward(u));
@@ -86,13 +106,14 @@ export function pseudoLabelCotangent(student: Net, u: Tensor, hs: readonly Tenso
   });
 }
 
+/** What the hypergradient measured on the way (tensors stay on the device: no host read). */
 export interface HypergradStats {
   /** L(T', A, D_val), or null when the teacher term is off. */
-  teacherValLoss: number | null;
+  teacherValLoss: Tensor | null;
   /** L(S', D_val), or null without a student. */
-  studentValLoss: number | null;
-  /** ‖w‖, the vector the Hessian is applied to. */
-  wNorm: number;
+  studentValLoss: Tensor | null;
+  /** ‖w‖, the vector the Hessian is applied to (read for ε; null in first order, where no Hessian is applied). */
+  wNorm: number | null;
 }
 
 export interface HypergradInput {
@@ -125,14 +146,14 @@ export function hypergradient(inp: HypergradInput): {
     const A = leaves(arch);
     let aGrad: Tensor[] = arch.map((a) => zerosLike(a));
     let w: Tensor[] = teacher.weights.map((t) => zerosLike(t));
-    const stats: HypergradStats = { teacherValLoss: null, studentValLoss: null, wNorm: 0 };
+    const stats: HypergradStats = { teacherValLoss: null, studentValLoss: null, wNorm: null };
     let gv: Tensor[] | null = null;
     let kept: StudentPass | null = null;
 
     // Eq. 7, direct terms: a_v and g_v
     if (!cfg.studentOnly) {
       const lv = teacherLoss(teacher, batches.val, Tp, A);
-      stats.teacherValLoss = lv.item();
+      stats.teacherValLoss = detach(lv);
       const gs = grad(lv, [...Tp, ...A], { allowUnused: true });
       w = gs.slice(0, nT).map((g, i) => g ?? zerosLike(Tp[i] as Tensor));
       gv = w;
@@ -148,7 +169,7 @@ export function hypergradient(inp: HypergradInput): {
       kept = sp.pass;
       const Sp = leaves(sgdLookahead(student.weights, sp.grad, inp.studentOpt, xiS)); // Eq. 5
       const ls = crossEntropy(student.forward(batches.val.x, Sp), batches.val.y);
-      stats.studentValLoss = ls.item();
+      stats.studentValLoss = detach(ls);
       const hs = gradOrZero(ls, Sp);
       const cot = pseudoLabelCotangent(student, batches.unlabeled, hs, cfg.fdScale);
       const us = grad(p, [...Tp, ...A], { gradOutputs: [cot], allowUnused: true });
@@ -158,12 +179,13 @@ export function hypergradient(inp: HypergradInput): {
     }
 
     // Eq. 7-8 and 12, combined: − ξ_t ∇²_{A,T} L(T, A, D_tr)·w, one finite-difference pair
-    stats.wNorm = globalNorm(w);
-    if (xiT !== 0 && stats.wNorm > 0) {
+    // (‖w‖ is read once here, for ε, and is the step's only host read in DARTS-2nd)
+    if (xiT !== 0) stats.wNorm = globalNorm(w, "the hypergradient's Hessian direction ‖w‖");
+    if (stats.wNorm !== null && stats.wNorm > 0) {
       const hvp = (v: readonly Tensor[]) =>
         cfg.hvp === 'exact'
           ? mixedHessianVectorExact(teacher, batches.train, arch, v)
-          : mixedHessianVector(teacher, batches.train, arch, v, cfg.fdScale);
+          : mixedHessianVector(teacher, batches.train, arch, v, cfg.fdScale, v === w ? (stats.wNorm as number) : undefined);
       // the paper's literal form applies Eq. 8 to g_v and to u_T separately: same value, twice the passes
       const parts = cfg.separatePairs && gv ? [gv, w.map((wi, i) => wi.sub(gv[i] as Tensor))] : [w];
       for (const part of parts) {

@@ -12,17 +12,10 @@
 // its update), or on another batch.
 import { type Tensor, disposeAll, type optim } from '../torch/index.js';
 import type { Architect } from './architect.js';
-import type { HypergradStats } from './hypergradient.js';
+import type { StepMeter } from './meter.js';
 import type { LbtBatches, Net, SgdView, TeacherNet } from './types.js';
 import type { StudentPass } from './unroll.js';
-import {
-  type StudentStepStats,
-  studentStep,
-  studentStepFromPass,
-  type TeacherStepStats,
-  teacherStep,
-  type WeightStepConfig,
-} from './weight-steps.js';
+import { studentStep, studentStepFromPass, teacherStep, type WeightStepConfig } from './weight-steps.js';
 
 export interface IterationInput {
   teacher: TeacherNet;
@@ -37,36 +30,28 @@ export interface IterationInput {
   uLabels?: Tensor | null;
   /** Reuse the architect's student pass in the student's weight step (default true; false: the oracle in tests). */
   reuse?: boolean;
+  /** Receives the iteration's statistics (meter.ts): read it once per log interval, and before a checkpoint. */
+  meter: StepMeter;
 }
 
-export interface IterationStats {
-  arch: HypergradStats | null;
-  teacher: TeacherStepStats;
-  student: StudentStepStats | null;
-}
-
-export function lbtIteration(inp: IterationInput): IterationStats {
-  const { teacher, student, batches } = inp;
-  const stepInput = { teacherOpt: inp.teacherOpt, student, studentOpt: inp.studentOpt, batches };
+export function lbtIteration(inp: IterationInput): void {
+  const { teacher, student, batches, meter } = inp;
+  const stepInput = { teacherOpt: inp.teacherOpt, student, studentOpt: inp.studentOpt, batches, meter };
   let pass: StudentPass | null = null;
   try {
-    let arch: HypergradStats | null = null;
     const a = inp.architect;
     if (a) {
       // the pass is the weight step's only if both use the same student objective
       const same = a.cfg.lambda === inp.weights.lambda && a.cfg.pseudoOnly === inp.weights.pseudoOnly;
-      if ((inp.reuse ?? true) && same) ({ stats: arch, studentPass: pass } = a.stepKeepingStudentPass(stepInput));
-      else arch = a.step(stepInput);
+      if ((inp.reuse ?? true) && same) pass = a.stepKeepingStudentPass(stepInput);
+      else a.step(stepInput);
     }
-    const ts = teacherStep(teacher, inp.teacherOpt, batches.train, inp.weights.teacherGradClip);
-    let ss: StudentStepStats | null = null;
+    teacherStep(teacher, inp.teacherOpt, batches.train, inp.weights.teacherGradClip, meter);
     if (student && inp.studentOpt) {
-      const uLabels = inp.uLabels ?? null;
-      ss = pass
-        ? studentStepFromPass(student, teacher, inp.studentOpt, pass, batches.train, batches.unlabeled, inp.weights, uLabels)
-        : studentStep(student, teacher, inp.studentOpt, batches.train, batches.unlabeled, inp.weights, uLabels);
+      const b = { train: batches.train, u: batches.unlabeled, uLabels: inp.uLabels ?? null };
+      if (pass) studentStepFromPass(student, teacher, inp.studentOpt, pass, b, inp.weights, meter);
+      else studentStep(student, teacher, inp.studentOpt, b, inp.weights, meter);
     }
-    return { arch, teacher: ts, student: ss };
   } finally {
     disposeAll(pass);
   }

@@ -3,7 +3,7 @@
 // (src/lbt/iteration.ts: the student's step reuses the architect's student pass).
 import { hiddenLabels } from '../data/load.js';
 import type { Batch } from '../data/stream.js';
-import { lbtIteration } from '../lbt/index.js';
+import { lbtIteration, StepMeter } from '../lbt/index.js';
 import { batchToDevice } from '../runs/device.js';
 import { RunningMean } from '../runs/metrics.js';
 import type { LossAcc } from '../runs/types.js';
@@ -16,7 +16,11 @@ export interface StepStats {
   student: { loss: number; acc: number | null; agreement: number; pseudoLabelAcc: number | null } | null;
 }
 
-/** Running means over an epoch's steps, and the epoch's wall and data time. */
+/**
+ * Running means over an epoch's steps, and the epoch's wall and data time. The steps' statistics
+ * stay on the device in `meter` until flush() reads them (one host read): at each step record,
+ * before each checkpoint and at the epoch's end; a NaN among them throws NonFiniteError there.
+ */
 export class EpochTotals {
   readonly teacherLoss = new RunningMean();
   readonly teacherAcc = new RunningMean();
@@ -26,20 +30,35 @@ export class EpochTotals {
   readonly pseudoAcc = new RunningMean();
   readonly start = Date.now();
   dataMs = 0;
-  /** The last step's numbers (step records show them). */
+  /** The last step's numbers as of the last flush (step records show them). */
   last: StepStats = { teacher: { loss: Number.NaN, acc: Number.NaN }, student: null };
+  readonly meter = new StepMeter();
 
   constructor(readonly lr: number) {}
 
-  add(st: StepStats): void {
-    this.last = st;
-    this.teacherLoss.update(st.teacher.loss);
-    this.teacherAcc.update(st.teacher.acc);
-    if (!st.student) return;
-    this.studentLoss.update(st.student.loss);
-    if (st.student.acc !== null) this.studentAcc.update(st.student.acc);
-    this.agreement.update(st.student.agreement);
-    if (st.student.pseudoLabelAcc !== null) this.pseudoAcc.update(st.student.pseudoLabelAcc);
+  /** Reads the steps since the last flush into the running means (nothing to read: no host read). */
+  flush(): void {
+    if (!this.meter.pending) return;
+    const { mean, last, count } = this.meter.read();
+    const into = (m: RunningMean, k: keyof typeof mean) => {
+      if (count[k]) m.update(mean[k] as number, count[k]);
+    };
+    into(this.teacherLoss, 'teacher.loss');
+    into(this.teacherAcc, 'teacher.acc');
+    into(this.studentLoss, 'student.loss');
+    into(this.studentAcc, 'student.acc');
+    into(this.agreement, 'student.agreement');
+    into(this.pseudoAcc, 'student.pseudoAcc');
+    const v = (k: keyof typeof last) => last[k] ?? Number.NaN;
+    const student = count['student.loss']
+      ? {
+          loss: v('student.loss'),
+          acc: last['student.acc'] ?? null,
+          agreement: v('student.agreement'),
+          pseudoLabelAcc: last['student.pseudoAcc'] ?? null,
+        }
+      : null;
+    this.last = { teacher: { loss: v('teacher.loss'), acc: v('teacher.acc') }, student };
   }
 }
 
@@ -55,8 +74,8 @@ export async function nextBatches(s: Searching, totals: EpochTotals): Promise<[B
   return batches;
 }
 
-/** One iteration on the batches: A (once the architecture warm-up is over), then T, then S (lbtIteration). */
-export function searchStep(s: Searching, [tr, va, u]: [Batch, Batch, Batch], archOn: boolean): StepStats {
+/** One iteration on the batches: A (once the architecture warm-up is over), then T, then S (lbtIteration); statistics into totals.meter. */
+export function searchStep(s: Searching, [tr, va, u]: [Batch, Batch, Batch], archOn: boolean, totals: EpochTotals): void {
   const { cfg, teacher, student } = s;
   const train = { x: tr.x, y: tr.y as t.Tensor };
   const val = { x: va.x, y: va.y as t.Tensor };
@@ -65,7 +84,7 @@ export function searchStep(s: Searching, [tr, va, u]: [Batch, Batch, Batch], arc
   const uLabels = hidden ? t.tensor(Array.from(hidden), [hidden.length], { dtype: 'int64', device: s.device }) : null;
   const clip = (c: number) => (c > 0 ? c : null);
   try {
-    const r = lbtIteration({
+    lbtIteration({
       teacher: teacher.net,
       teacherOpt: teacher.opt,
       architect: archOn ? teacher.architect : null,
@@ -79,8 +98,8 @@ export function searchStep(s: Searching, [tr, va, u]: [Batch, Batch, Batch], arc
         studentGradClip: clip(cfg.student.gradClip),
       },
       uLabels,
+      meter: totals.meter,
     });
-    return { teacher: { loss: r.teacher.loss, acc: r.teacher.acc }, student: r.student };
   } finally {
     uLabels?.dispose();
   }

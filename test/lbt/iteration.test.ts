@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as t from '../../src/torch/index.js';
-import { Architect, type HypergradConfig, type IterationStats, lbtIteration, type Net } from '../../src/lbt/index.js';
+import { Architect, type HypergradConfig, lbtIteration, type MeterReading, type Net, StepMeter } from '../../src/lbt/index.js';
 import { makeToy, type Toy } from './toy.js';
 
 const snap = (ts: readonly t.Tensor[]) => ts.map((x) => x.toArray());
@@ -40,7 +40,8 @@ function iterate(cfg: Partial<HypergradConfig>, pseudoOnly: boolean, reuse: bool
   const arch = new Architect(toy.teacher, { ...cfg, pseudoOnly });
   const student = counting(toy.student);
   const weights = { lambda: 1, pseudoOnly, teacherGradClip: 5, studentGradClip: 5 };
-  const run = (): IterationStats =>
+  const meter = new StepMeter();
+  const run = (): MeterReading => {
     lbtIteration({
       teacher: toy.teacher,
       teacherOpt: toy.teacherOpt,
@@ -50,7 +51,10 @@ function iterate(cfg: Partial<HypergradConfig>, pseudoOnly: boolean, reuse: bool
       batches: toy.batches,
       weights,
       reuse,
+      meter,
     });
+    return meter.read();
+  };
   const first = run(); // Adam moments and momentum buffers exist from here on
   const live = t.liveTensors();
   const before = student.count();
