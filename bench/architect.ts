@@ -5,7 +5,7 @@
 //   node dist/bench/main.js architect [--rounds 2] [--batch 64] [--channels 16] [--layers 8]
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Architect, DEFAULT_HYPERGRAD, type HypergradConfig } from '../src/lbt/index.js';
+import { Architect, DEFAULT_HYPERGRAD, type HypergradConfig, StepMeter } from '../src/lbt/index.js';
 import { createDartsSupernet } from '../src/nas/supernet.js';
 import { resnet18 } from '../src/students/resnet.js';
 import * as t from '../src/torch/index.js';
@@ -41,8 +41,11 @@ function child(variant: string): void {
     val: { x: img(), y: t.keep(t.randint(0, 10, [B])) },
     unlabeled: img(),
   };
-  const step = () =>
-    arch.step({ teacherOpt: tOpt, student: v.student ? student : null, studentOpt: v.student ? sOpt : null, batches });
+  const meter = new StepMeter();
+  const step = () => {
+    arch.step({ teacherOpt: tOpt, student: v.student ? student : null, studentOpt: v.student ? sOpt : null, batches, meter });
+    meter.read();
+  };
   step(); // warm-up: oneDNN primitives, allocator, Adam state
   const s = performance.now();
   step();

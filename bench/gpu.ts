@@ -4,7 +4,15 @@
 // same plus the ResNet-18 student's step). Prints one JSON line per variant:
 // {variant, msPerStep, peakAllocatedMiB, hostReadsPerStep, device, libtorch}.
 //   node dist/bench/main.js gpu [--device cuda] [--steps 5] [--batch 64] [--channels 16] [--layers 8]
-import { Architect, DEFAULT_HYPERGRAD, netFromModule, studentStep, teacherFromModule, teacherStep } from '../src/lbt/index.js';
+import {
+  Architect,
+  DEFAULT_HYPERGRAD,
+  netFromModule,
+  StepMeter,
+  studentStep,
+  teacherFromModule,
+  teacherStep,
+} from '../src/lbt/index.js';
 import { createDartsSupernet } from '../src/nas/supernet.js';
 import { resnet18 } from '../src/students/resnet.js';
 import * as t from '../src/torch/index.js';
@@ -36,10 +44,13 @@ function variant(name: 'darts-2nd' | 'lbt'): void {
     const lab = () => t.keep(t.randint(0, 10, [B]));
     const batches = { train: { x: img(), y: lab() }, val: { x: img(), y: lab() }, unlabeled: img() };
     const wcfg = { lambda: 1, pseudoOnly: false, teacherGradClip: 5, studentGradClip: 5 };
+    // the statistics stay on the device and are read once per step here (the search reads once per log interval)
+    const meter = new StepMeter();
     const step = () => {
-      arch.step({ teacherOpt: tOpt, student, studentOpt: sOpt, batches });
-      teacherStep(teacher, tOpt, batches.train, 5);
-      if (student && sOpt) studentStep(student, teacher, sOpt, batches.train, batches.unlabeled, wcfg);
+      arch.step({ teacherOpt: tOpt, student, studentOpt: sOpt, batches, meter });
+      teacherStep(teacher, tOpt, batches.train, 5, meter);
+      if (student && sOpt) studentStep(student, teacher, sOpt, { train: batches.train, u: batches.unlabeled }, wcfg, meter);
+      meter.read();
     };
     step(); // warm-up: cuDNN algorithm search, allocator, optimizer state
     step();

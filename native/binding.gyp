@@ -8,7 +8,7 @@
     {
       "target_name": "lbt_torch",
       "sources": [
-        "src/tensor.cc", "src/ops.cc", "src/runtime.cc", "src/device.cc", "src/allocator.cc", "src/module.cc"
+        "src/tensor.cc", "src/ops.cc", "src/runtime.cc", "src/device.cc", "src/allocator.cc", "src/profile.cc", "src/module.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -52,6 +52,8 @@ std::mutex mu;
 std::unordered_map<size_t, std::vector<void*>> freeLists;
 size_t cachedBytes = 0;
 size_t capBytes = 0;
+size_t inUseBytes = 0;  // tensor storage handed out and not yet released (for the peak)
+size_t peakBytes = 0;
 
 size_t RoundUp(size_t n) {
   const size_t q = n < (1u << 16) ? 256 : 4096;
@@ -64,6 +66,7 @@ void Release(void* data) {
   size_t size = static_cast<Header*>(base)->size;
   {
     std::lock_guard<std::mutex> lock(mu);
+    inUseBytes -= size;
     if (cachedBytes + size <= capBytes) {
       freeLists[size].push_back(base);
       cachedBytes += size;
@@ -80,6 +83,8 @@ struct CachingCpuAllocator final : public c10::Allocator {
     void* base = nullptr;
     {
       std::lock_guard<std::mutex> lock(mu);
+      inUseBytes += size;
+      if (inUseBytes > peakBytes) peakBytes = inUseBytes;
       auto it = freeLists.find(size);
       if (it != freeLists.end() && !it->second.empty()) {
         base = it->second.back();
@@ -89,7 +94,11 @@ struct CachingCpuAllocator final : public c10::Allocator {
     }
     if (base == nullptr) {
       base = SystemAlloc(size);
-      if (base == nullptr) throw std::bad_alloc();
+      if (base == nullptr) {
+        std::lock_guard<std::mutex> lock(mu);
+        inUseBytes -= size;
+        throw std::bad_alloc();
+      }
       static_cast<Header*>(base)->size = size;
     }
     void* data = static_cast<char*>(base) + kAlign;
@@ -125,6 +134,13 @@ size_t EmptyCpuCache() {
   freeLists.clear();
   cachedBytes = 0;
   return freed;
+}
+
+size_t PeakCpuBytes(bool reset) {
+  std::lock_guard<std::mutex> lock(mu);
+  size_t peak = peakBytes;
+  if (reset) peakBytes = inUseBytes;
+  return peak;
 }
 
 size_t CachedCpuBytes() {

@@ -21,6 +21,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ExportTable(env, exports, OpTable());
   ExportTable(env, exports, RuntimeTable());
   ExportTable(env, exports, DeviceTable());
+  ExportTable(env, exports, ProfileTable());
   return exports;
 }
 

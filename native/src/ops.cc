@@ -116,6 +116,10 @@ const std::vector<OpEntry>& OpTable() {
        }},
       {"clone", [](A a) { return a.ret(a.tensor(0).clone()); }},
       {"detach", [](A a) { return a.ret(a.tensor(0).detach()); }},
+      // narrow over the same storage with its own autograd version counter (variable_data): for
+      // buffers that are slices of one tensor (BN statistics), so that an in-place update of one
+      // slice is not taken for a change of the others' values saved for backward.
+      {"narrowAlias", [](A a) { return a.ret(a.tensor(0).variable_data().narrow(a.i64(1), a.i64(2), a.i64(3))); }},
       {"to", [](A a) {
          Tensor t = a.tensor(0);
          torch::TensorOptions o = t.options();
@@ -149,6 +153,7 @@ const std::vector<OpEntry>& OpTable() {
       // in place, for optimizers and buffers (callers hold no-grad)
       {"add_", [](A a) { a.tensor(0).add_(a.tensor(1), a.f64(2)); return Nothing(a); }},
       {"mul_", [](A a) { a.tensor(0).mul_(a.f64(1)); return Nothing(a); }},
+      {"mulTensor_", [](A a) { a.tensor(0).mul_(a.tensor(1)); return Nothing(a); }},
       {"addcmul_", [](A a) { a.tensor(0).addcmul_(a.tensor(1), a.tensor(2), a.f64(3)); return Nothing(a); }},
       {"addcdiv_", [](A a) { a.tensor(0).addcdiv_(a.tensor(1), a.tensor(2), a.f64(3)); return Nothing(a); }},
       {"copy_", [](A a) { a.tensor(0).copy_(a.tensor(1)); return Nothing(a); }},

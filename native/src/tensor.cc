@@ -204,6 +204,7 @@ void ExportTable(Napi::Env env, Napi::Object exports, const std::vector<OpEntry>
     const OpEntry* entry = &e;
     exports.Set(e.name, Napi::Function::New(env, [entry](const Napi::CallbackInfo& info) -> Napi::Value {
       try {
+        CountCall(entry->name);
         Args args(info, entry->name);
         return entry->fn(args);
       } catch (const Napi::Error&) {

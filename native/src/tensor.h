@@ -85,9 +85,14 @@ std::string DtypeName(torch::ScalarType t);
 const std::vector<OpEntry>& OpTable();
 const std::vector<OpEntry>& RuntimeTable();
 const std::vector<OpEntry>& DeviceTable();
+const std::vector<OpEntry>& ProfileTable();
+// Counts one call of a table entry while profiling is on (profile.cc).
+void CountCall(const char* name);
 
 void InstallCpuAllocator();
 size_t EmptyCpuCache();
 size_t CachedCpuBytes();
+// Peak tensor-storage bytes in use since the last reset (caching allocator only; 0 without it).
+size_t PeakCpuBytes(bool reset);
 
 }  // namespace lbt

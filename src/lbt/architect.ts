@@ -1,7 +1,9 @@
 // Architects: the update of A from the hypergradient, with Adam (DARTS settings).
 // DARTS-1st and DARTS-2nd are the LBT hypergradient without a student.
-import { type Tensor, clone, copyInPlace, disposeAll, NonFiniteError, noGrad, optim } from '../torch/index.js';
-import { globalNorm, type HypergradStats, hypergradient } from './hypergradient.js';
+import { type Tensor, clone, copyInPlace, disposeAll, NonFiniteError, noGrad, optim, scope } from '../torch/index.js';
+import { globalNormTensor, hypergradient, type TermName } from './hypergradient.js';
+import type { StepMeter } from './meter.js';
+import type { StudentPass } from './unroll.js';
 import { DEFAULT_HYPERGRAD, type HypergradConfig, type LbtBatches, type Net, type SgdView, type TeacherNet } from './types.js';
 
 export interface ArchOptimConfig {
@@ -32,6 +34,20 @@ export function preservingBuffers<T>(nets: readonly (Net | null)[], fn: () => T)
 /** A loss or gradient became NaN or infinite: the step was not applied (the class lives in src/torch). */
 export { NonFiniteError };
 
+export interface ArchitectStepInput {
+  teacherOpt: SgdView;
+  student: Net | null;
+  studentOpt: SgdView | null;
+  batches: LbtBatches;
+  /**
+   * Receives arch.gradNorm, arch.teacherValLoss and arch.studentValLoss. A deferred meter checks
+   * them when it is read; an eager one throws on a NaN gradient before A is updated.
+   */
+  meter: StepMeter;
+  /** Also put the hypergradient terms' sizes in the meter (arch.aV, arch.gV, arch.uA, arch.uT): for logged steps. */
+  measure?: boolean;
+}
+
 export class Architect {
   readonly optimizer: optim.Adam;
   readonly cfg: HypergradConfig;
@@ -55,30 +71,42 @@ export class Architect {
    * One architecture update (Eq. 6): A ← Adam(A, dO_v/dA). With `student` null this is DARTS
    * (first or second order by cfg.firstOrder). Weights and buffers are left bit-identical.
    */
-  step(inp: {
-    teacherOpt: SgdView;
-    student: Net | null;
-    studentOpt: SgdView | null;
-    batches: LbtBatches;
-    /** Return the hypergradient terms' sizes in stats.sizes (for logged steps). */
-    measure?: boolean;
-  }): HypergradStats {
-    const { grads, stats } = preservingBuffers([this.teacher, inp.student], () =>
-      hypergradient({ teacher: this.teacher, ...inp, cfg: this.cfg }),
+  step(inp: ArchitectStepInput): void {
+    this.#step(inp, false);
+  }
+
+  /**
+   * As step(), and returns the student's pass at S that the student's weight step can reuse
+   * (null without a student term). The caller owns it (disposeAll).
+   */
+  stepKeepingStudentPass(inp: ArchitectStepInput): StudentPass | null {
+    return this.#step(inp, true);
+  }
+
+  #step(inp: ArchitectStepInput, keep: boolean): StudentPass | null {
+    const { grads, stats, studentPass } = preservingBuffers([this.teacher, inp.student], () =>
+      hypergradient({ teacher: this.teacher, ...inp, cfg: this.cfg, keepStudentPass: keep }),
     );
+    let ok = false;
     try {
-      const n = globalNorm(grads);
-      if (!Number.isFinite(n)) throw new NonFiniteError(`architecture gradient norm is ${n}`);
+      scope(() => {
+        if (stats.teacherValLoss) inp.meter.add('arch.teacherValLoss', stats.teacherValLoss);
+        if (stats.studentValLoss) inp.meter.add('arch.studentValLoss', stats.studentValLoss);
+        for (const [k, v] of Object.entries(stats.sizes ?? {})) inp.meter.add(`arch.${k as TermName}`, v);
+        inp.meter.add('arch.gradNorm', globalNormTensor(grads)); // eager: throws on NaN before A moves
+      });
       this.teacher.arch.forEach((a, i) => {
         a.grad = grads[i] as Tensor;
       });
-      if (this.clip !== null) optim.clipGradNorm(this.teacher.arch, this.clip);
+      if (this.clip !== null) scope(() => void optim.clipGradNormOnDevice(this.teacher.arch, this.clip as number));
       this.optimizer.step();
+      ok = true;
     } finally {
       this.optimizer.zeroGrad();
-      disposeAll(grads);
+      disposeAll([grads, stats]);
+      if (!ok) disposeAll(studentPass);
     }
-    return stats;
+    return studentPass;
   }
 
   dispose(): void {

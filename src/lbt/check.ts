@@ -47,9 +47,9 @@ export function checkCase(
     studentOpt: c.student ? base.studentOpt : null,
     cfg,
   };
-  const { grads } = hypergradient(inp);
+  const { grads, stats } = hypergradient(inp);
   const analytic = grads.flatMap((g) => g.toArray());
-  disposeAll(grads);
+  disposeAll([grads, stats]);
   const numeric = numericHypergradient(inp, { step: o.step }).flat();
   let num = 0;
   let den = 0;

@@ -3,6 +3,8 @@ export * from './unroll.js';
 export * from './hypergradient.js';
 export * from './architect.js';
 export * from './weight-steps.js';
+export * from './iteration.js';
+export * from './meter.js';
 export * from './objective.js';
 export * from './adapters.js';
 export * from './check.js';

@@ -1,10 +1,15 @@
 // One-step unrolling of SGD, exactly the optimizer's own step (DARTS architect._compute_unrolled_model).
-import { type Tensor, crossEntropy, grad, noGrad, softCrossEntropy, zerosLike } from '../torch/index.js';
+import { type Tensor, clone, crossEntropy, detach, grad, noGrad, softCrossEntropy, zerosLike } from '../torch/index.js';
 import type { Labeled, Net, SgdView } from './types.js';
 
 /** ∇ of loss w.r.t. each x; zeros where x does not take part (e.g. an unused op's weights). */
-export function gradOrZero(loss: Tensor, xs: readonly Tensor[], o: { createGraph?: boolean } = {}): Tensor[] {
-  return grad(loss, xs, { allowUnused: true, createGraph: o.createGraph ?? false }).map(
+export function gradOrZero(
+  loss: Tensor,
+  xs: readonly Tensor[],
+  o: { createGraph?: boolean; retainGraph?: boolean } = {},
+): Tensor[] {
+  const createGraph = o.createGraph ?? false;
+  return grad(loss, xs, { allowUnused: true, createGraph, retainGraph: o.retainGraph ?? createGraph }).map(
     (g, i) => g ?? zerosLike(xs[i] as Tensor),
   );
 }
@@ -59,6 +64,40 @@ export function studentObjective(
   return studentObjectiveFromLogits(trainLogits, train.y, student.forward(u, w), p, lambda);
 }
 
+/**
+ * The student's pass of Eq. 5 at S, kept for the student's weight step (Algorithm 1, line 2),
+ * which evaluates the same objective at the same S with other pseudo-labels: its D_tr forward
+ * and its gradient are the weight step's too (iteration.ts).
+ */
+export interface StudentPass {
+  /** ∇_S O_s(S; p) at the pass's pseudo-labels p. */
+  grad: Tensor[];
+  /** Logits on D_tr at S, detached (null in pseudo-only mode). */
+  trainLogits: Tensor | null;
+  /** The pass's pseudo-labels (no graph). */
+  p: Tensor;
+  /** The student's buffers (BN statistics) as the D_tr forward left them, before the D_u forward. */
+  buffers: Tensor[];
+}
+
+/** ∇_S O_s(S; p) from forwards on D_tr, then D_u; keep: also what the weight step reuses. */
+export function studentPass(
+  student: Net,
+  train: Labeled,
+  u: Tensor,
+  p: Tensor,
+  lambda: number,
+  pseudoOnly: boolean,
+  keep: boolean,
+): { grad: Tensor[]; pass: StudentPass | null } {
+  const trainLogits = pseudoOnly ? null : student.forward(train.x);
+  const buffers = keep ? noGrad(() => student.buffers.map((b) => clone(b))) : [];
+  const loss = studentObjectiveFromLogits(trainLogits, train.y, student.forward(u), p, lambda);
+  const g = gradOrZero(loss, student.weights);
+  if (!keep) return { grad: g, pass: null };
+  return { grad: g, pass: { grad: g, trainLogits: trainLogits && detach(trainLogits), p: detach(p), buffers } };
+}
+
 /** S' = S − ξ_s (μ m_S + ∇_S [L(S, D_tr) + λ L_pl(S; T', A, D_u)] + wd·S)   (Eq. 5) */
 export function unrolledStudent(
   student: Net,
@@ -70,7 +109,6 @@ export function unrolledStudent(
   lambda: number,
   pseudoOnly: boolean,
 ): Tensor[] {
-  const S = student.weights;
-  const g = gradOrZero(studentObjective(student, train, u, p, lambda, pseudoOnly), S);
-  return sgdLookahead(S, g, opt, xi);
+  const { grad: g } = studentPass(student, train, u, p, lambda, pseudoOnly, false);
+  return sgdLookahead(student.weights, g, opt, xi);
 }

@@ -34,10 +34,13 @@ export function searchOp(
 export class MixedOp extends t.nn.Module implements Edge {
   readonly ops: ModuleList<t.nn.Layer>;
   readonly primitives: readonly Primitive[];
+  /** Channels every candidate operation sees. */
+  readonly opChannels: number;
   readonly #dropouts: t.nn.Dropout[] = [];
 
   constructor(C: number, stride: Stride, o: MixedOpOptions = {}) {
     super();
+    this.opChannels = C;
     this.primitives = o.primitives ?? PRIMITIVES;
     if (this.primitives.length === 0) throw new RangeError('MixedOp: needs at least one primitive');
     const layers = this.primitives.map((p) => {
@@ -50,6 +53,11 @@ export class MixedOp extends t.nn.Module implements Edge {
       return op;
     });
     this.ops = this.registerModule('ops', new ModuleList(layers));
+  }
+
+  /** The dropout rate after the stride-1 skip (0 when built without skipDropout). */
+  get skipDropRate(): number {
+    return this.#dropouts[0]?.p ?? 0;
   }
 
   /** Sets the dropout rate after the stride-1 skip (no effect unless built with skipDropout). */

@@ -5,17 +5,10 @@ import { derivePcDarts } from './derive.js';
 import { MixedOp } from './mixed-op.js';
 import type { Stride } from './operations.js';
 import { PRIMITIVES } from './primitives.js';
+import { channelShuffle } from './shuffle.js';
 import { type CellShapeOptions, cellShape, SearchNetwork } from './supernet.js';
 
-/**
- * view (N, g, C/g, H, W) → transpose(1, 2) → flatten: output channel c'·g + gi is input
- * channel gi·(C/g) + c'.
- */
-export function channelShuffle(x: t.Tensor, groups: number): t.Tensor {
-  const [n = 0, c = 0, h = 0, w = 0] = x.shape;
-  if (c % groups !== 0) throw new RangeError(`channelShuffle: ${c} channels are not divisible by ${groups} groups`);
-  return t.scope(() => t.reshape(t.transpose(t.reshape(x, [n, groups, c / groups, h, w]), 1, 2), [n, c, h, w]));
-}
+export { channelShuffle };
 
 /** The PC-DARTS edge: the mixed op on the first C/K channels, the rest passed through (pooled when strided). */
 export class PartialMixedOp extends MixedOp {

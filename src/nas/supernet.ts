@@ -53,6 +53,8 @@ export class SearchNetwork extends t.nn.Module {
   readonly classifier: t.nn.Linear;
   /** The live architecture parameters (owned: disposed with the network). */
   arch: ArchParams;
+  /** Training-mode forwards use the fused cell forward (false: the straightforward one, the tests' oracle). */
+  fused = true;
   readonly #derive: (arch: ArchValues) => Genotype;
 
   constructor(c: SearchNetworkConfig) {
@@ -168,7 +170,9 @@ export class SearchNetwork extends t.nn.Module {
         s1 = (this.stem1 as t.nn.Layer).forward(s0);
       }
       for (const cell of this.cells.items) {
-        const out = cell.reduction ? cell.forward(s0, s1, wReduce, bReduce) : cell.forward(s0, s1, wNormal, bNormal);
+        const out = cell.reduction
+          ? cell.forward(s0, s1, wReduce, bReduce, this.fused)
+          : cell.forward(s0, s1, wNormal, bNormal, this.fused);
         [s0, s1] = [s1, out];
       }
       return this.classifier.forward(t.flatten(t.adaptiveAvgPool2d(s1, 1), 1));
@@ -192,6 +196,7 @@ export class SearchNetwork extends t.nn.Module {
   }
 
   override dispose(): void {
+    for (const cell of this.cells.items) cell.disposePlan();
     super.dispose();
     t.disposeAll(this.arch);
   }

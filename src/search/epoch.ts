@@ -37,6 +37,7 @@ export function beginEpoch(s: Searching): EpochTotals {
 export function logStep(s: Searching, totals: EpochTotals): void {
   const { pos, run } = s;
   if (pos.step % s.cfg.logEvery !== 0) return;
+  totals.flush(); // the steps' statistics since the last record, in one host read (throws on a NaN)
   const { teacher, student, teaching } = totals.last;
   run.log({
     kind: 'step',
@@ -87,6 +88,7 @@ function epochRecord(s: Searching, totals: EpochTotals, val: LossAcc[], snap: Ar
 
 /** The epoch's end: validation, snapshot, record, then the position moves on and a checkpoint is written. */
 export async function endEpoch(s: Searching, totals: EpochTotals): Promise<void> {
+  totals.flush();
   const val = await validate(s);
   val.forEach((v, i) => {
     if (!Number.isFinite(v.loss)) throw new t.NonFiniteError(`${i === 0 ? 'teacher' : 'student'} validation loss is ${v.loss}`);

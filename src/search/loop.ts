@@ -92,9 +92,10 @@ function openSearch(cfg: SearchConfig, io: SearchIO): Searching {
 const pickStep = (c: LoadedCheckpoint) => ({ epoch: c.meta.epoch, stepInEpoch: c.meta.stepInEpoch, step: c.meta.step });
 
 /** Between steps: lets signal handlers run, and stops with a checkpoint when asked to. */
-async function stepBoundary(s: Searching, signal: AbortSignal | undefined): Promise<void> {
+async function stepBoundary(s: Searching, signal: AbortSignal | undefined, totals: EpochTotals): Promise<void> {
   await new Promise((r) => setImmediate(r)); // batches may resolve synchronously: give SIGINT a turn
   if (!signal?.aborted) return;
+  totals.flush(); // a NaN since the last read stops here, before the checkpoint
   saveSearchCheckpoint(s);
   throw new RunInterrupted(s.run.dir, s.pos.step, `at step ${s.pos.step}`);
 }
@@ -103,7 +104,7 @@ async function stepBoundary(s: Searching, signal: AbortSignal | undefined): Prom
 async function runStep(s: Searching, totals: EpochTotals, archOn: boolean): Promise<void> {
   const batches = await nextBatches(s, totals);
   try {
-    totals.add(searchStep(s, batches, archOn));
+    searchStep(s, batches, archOn, totals);
   } finally {
     t.disposeAll(batches.map((b) => [b.x, b.y]));
   }
@@ -112,14 +113,17 @@ async function runStep(s: Searching, totals: EpochTotals, archOn: boolean): Prom
   const stage = s.cfg.method === 'p-darts' ? { stage: s.pos.stage } : {};
   s.progress.step(s.pos.step, { epoch: s.pos.epoch, ...stage, loss: totals.teacherLoss.mean });
   const every = s.cfg.checkpointEvery;
-  if (every > 0 && s.pos.step % every === 0 && s.pos.stepInEpoch < s.plan.stepsPerEpoch) saveSearchCheckpoint(s);
+  if (every > 0 && s.pos.step % every === 0 && s.pos.stepInEpoch < s.plan.stepsPerEpoch) {
+    totals.flush(); // a NaN since the last read stops here, before the checkpoint
+    saveSearchCheckpoint(s);
+  }
 }
 
 async function runEpoch(s: Searching, signal: AbortSignal | undefined): Promise<void> {
   const totals = beginEpoch(s);
   const archOn = s.pos.epoch >= s.cfg.archWarmupEpochs;
   while (s.pos.stepInEpoch < s.plan.stepsPerEpoch) {
-    await stepBoundary(s, signal);
+    await stepBoundary(s, signal, totals);
     await runStep(s, totals, archOn);
   }
   await endEpoch(s, totals);

@@ -1,8 +1,9 @@
 // One iteration of Algorithm 1: A ← architect (DARTS-1st/2nd, or the LBT hypergradient), then
-// T ← SGD on D_tr, then S ← SGD on D_tr + λ·pseudo-labels from the updated teacher.
+// T ← SGD on D_tr, then S ← SGD on D_tr + λ·pseudo-labels from the updated teacher
+// (src/lbt/iteration.ts: the student's step reuses the architect's student pass).
 import { hiddenLabels } from '../data/load.js';
 import type { Batch } from '../data/stream.js';
-import { studentStep, teacherStep } from '../lbt/index.js';
+import { lbtIteration, StepMeter } from '../lbt/index.js';
 import { batchToDevice } from '../runs/device.js';
 import { RunningMean } from '../runs/metrics.js';
 import type { LossAcc, TeachingSignal } from '../runs/types.js';
@@ -18,12 +19,18 @@ export interface StepStats {
   teaching?: TeachingSignal;
 }
 
+const TERMS = ['aV', 'gV', 'uA', 'uT'] as const;
+
 const MEANS = ['teacherLoss', 'teacherAcc', 'studentLoss', 'studentAcc', 'agreement', 'pseudoAcc'] as const;
 
 /** EpochTotals in a checkpoint taken mid-epoch: the running sums, so that a resumed epoch's record covers all its steps. */
 export type EpochTotalsState = Record<(typeof MEANS)[number], { sum: number; n: number }> & { dataMs: number };
 
-/** Running means over an epoch's steps, and the epoch's wall and data time. */
+/**
+ * Running means over an epoch's steps, and the epoch's wall and data time. The steps' statistics
+ * stay on the device in `meter` until flush() reads them (one host read): at each step record,
+ * before each checkpoint and at the epoch's end; a NaN among them throws NonFiniteError there.
+ */
 export class EpochTotals {
   readonly teacherLoss = new RunningMean();
   readonly teacherAcc = new RunningMean();
@@ -33,8 +40,9 @@ export class EpochTotals {
   readonly pseudoAcc = new RunningMean();
   readonly start = Date.now();
   dataMs = 0;
-  /** The last step's numbers (step records show them). */
+  /** The last step's numbers as of the last flush (step records show them). */
   last: StepStats = { teacher: { loss: Number.NaN, acc: Number.NaN }, student: null };
+  readonly meter = new StepMeter();
 
   constructor(
     readonly lr: number,
@@ -51,15 +59,31 @@ export class EpochTotals {
     return out;
   }
 
-  add(st: StepStats): void {
-    this.last = st;
-    this.teacherLoss.update(st.teacher.loss);
-    this.teacherAcc.update(st.teacher.acc);
-    if (!st.student) return;
-    this.studentLoss.update(st.student.loss);
-    if (st.student.acc !== null) this.studentAcc.update(st.student.acc);
-    this.agreement.update(st.student.agreement);
-    if (st.student.pseudoLabelAcc !== null) this.pseudoAcc.update(st.student.pseudoLabelAcc);
+  /** Reads the steps since the last flush into the running means (nothing to read: no host read). */
+  flush(): void {
+    if (!this.meter.pending) return;
+    const { mean, last, count } = this.meter.read();
+    const into = (m: RunningMean, k: keyof typeof mean) => {
+      if (count[k]) m.update(mean[k] as number, count[k]);
+    };
+    into(this.teacherLoss, 'teacher.loss');
+    into(this.teacherAcc, 'teacher.acc');
+    into(this.studentLoss, 'student.loss');
+    into(this.studentAcc, 'student.acc');
+    into(this.agreement, 'student.agreement');
+    into(this.pseudoAcc, 'student.pseudoAcc');
+    const v = (k: keyof typeof last) => last[k] ?? Number.NaN;
+    const student = count['student.loss']
+      ? {
+          loss: v('student.loss'),
+          acc: last['student.acc'] ?? null,
+          agreement: v('student.agreement'),
+          pseudoLabelAcc: last['student.pseudoAcc'] ?? null,
+        }
+      : null;
+    const sizes = Object.fromEntries(TERMS.filter((k) => count[`arch.${k}`]).map((k) => [k, last[`arch.${k}`]]));
+    const teaching = Object.keys(sizes).length ? { teaching: teachingSignal(sizes) } : {};
+    this.last = { teacher: { loss: v('teacher.loss'), acc: v('teacher.acc') }, student, ...teaching };
   }
 }
 
@@ -75,40 +99,34 @@ export async function nextBatches(s: Searching, totals: EpochTotals): Promise<[B
   return batches;
 }
 
-/** S ← SGD on L(S, D_tr) + λ·L_pl(S; T, A, D_u); D_u's held-back labels (same-dataset D_u) measure the pseudo-labels. */
-function studentUpdate(s: Searching, train: { x: t.Tensor; y: t.Tensor }, u: Batch): StepStats['student'] {
-  const { cfg, student, teacher } = s;
-  if (!student) return null;
-  const hidden = hiddenLabels(s.data, u.index);
+/** One iteration on the batches: A (once the architecture warm-up is over), then T, then S (lbtIteration); statistics into totals.meter. */
+export function searchStep(s: Searching, [tr, va, u]: [Batch, Batch, Batch], archOn: boolean, totals: EpochTotals): void {
+  const { cfg, teacher, student } = s;
+  const train = { x: tr.x, y: tr.y as t.Tensor };
+  const val = { x: va.x, y: va.y as t.Tensor };
+  // D_u's held-back labels (same-dataset D_u) measure the pseudo-labels
+  const hidden = student ? hiddenLabels(s.data, u.index) : null;
   const uLabels = hidden ? t.tensor(Array.from(hidden), [hidden.length], { dtype: 'int64', device: s.device }) : null;
+  const clip = (c: number) => (c > 0 ? c : null);
   try {
-    const clip = (c: number) => (c > 0 ? c : null);
-    const o = {
-      lambda: cfg.lambda,
-      pseudoOnly: cfg.pseudoOnly,
-      teacherGradClip: clip(cfg.weights.gradClip),
-      studentGradClip: clip(cfg.student.gradClip),
-    };
-    return studentStep(student.net, teacher.net, student.opt, train, u.x, o, uLabels);
+    lbtIteration({
+      teacher: teacher.net,
+      teacherOpt: teacher.opt,
+      architect: archOn ? teacher.architect : null,
+      student: student?.net ?? null,
+      studentOpt: student?.opt ?? null,
+      batches: { train, val, unlabeled: u.x },
+      weights: {
+        lambda: cfg.lambda,
+        pseudoOnly: cfg.pseudoOnly,
+        teacherGradClip: clip(cfg.weights.gradClip),
+        studentGradClip: clip(cfg.student.gradClip),
+      },
+      uLabels,
+      meter: totals.meter,
+      measure: (s.pos.step + 1) % cfg.logEvery === 0, // this step's record shows the hypergradient's term sizes
+    });
   } finally {
     uLabels?.dispose();
   }
-}
-
-/** One iteration on the batches: A (once the architecture warm-up is over), then T, then S. */
-export function searchStep(s: Searching, [tr, va, u]: [Batch, Batch, Batch], archOn: boolean): StepStats {
-  const { teacher, student } = s;
-  const train = { x: tr.x, y: tr.y as t.Tensor };
-  const val = { x: va.x, y: va.y as t.Tensor };
-  let teaching: TeachingSignal | undefined;
-  if (archOn) {
-    const batches = { train, val, unlabeled: u.x };
-    const measure = (s.pos.step + 1) % s.cfg.logEvery === 0; // this step's record shows the sizes
-    const sides = { teacherOpt: teacher.opt, student: student?.net ?? null, studentOpt: student?.opt ?? null };
-    const { sizes } = teacher.architect.step({ ...sides, batches, measure });
-    if (sizes) teaching = teachingSignal(sizes);
-  }
-  const clip = s.cfg.weights.gradClip > 0 ? s.cfg.weights.gradClip : null;
-  const ts = teacherStep(teacher.net, teacher.opt, train, clip);
-  return { teacher: { loss: ts.loss, acc: ts.acc }, student: studentUpdate(s, train, u), ...(teaching && { teaching }) };
 }

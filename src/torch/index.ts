@@ -13,5 +13,6 @@ export * from './device.js';
 export * from './safetensors.js';
 export * from './gradcheck.js';
 export * from './errors.js';
+export * from './profile.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

@@ -109,6 +109,7 @@ export interface NativeBinding {
   cat(xs: H[], dim: number): H;
   stack(xs: H[], dim: number): H;
   narrow(a: H, dim: number, start: number, length: number): H;
+  narrowAlias(a: H, dim: number, start: number, length: number): H;
   slice(a: H, dim: number, start: Opt<number>, end: Opt<number>, step: number): H;
   indexSelect(a: H, dim: number, index: H): H;
   gather(a: H, dim: number, index: H): H;
@@ -131,6 +132,7 @@ export interface NativeBinding {
   // in place
   add_(a: H, b: H, alpha: number): void;
   mul_(a: H, s: number): void;
+  mulTensor_(a: H, b: H): void;
   addcmul_(a: H, b: H, c: H, value: number): void;
   addcdiv_(a: H, b: H, c: H, value: number): void;
   copy_(a: H, b: H): void;
@@ -183,6 +185,17 @@ export interface NativeBinding {
   setAutocast(device: string, enabled: boolean, dtype: Opt<string>): boolean;
   isAutocast(device: string): boolean;
   hostReads(): number;
+  // op counting (native/src/profile.cc)
+  profileStart(cpuTime: boolean): void;
+  profileStop(): RawOpProfile;
+  peakBytes(reset: boolean): number;
+}
+
+/** What the addon counted between profileStart and profileStop (see native/src/profile.cc). */
+export interface RawOpProfile {
+  calls: Record<string, number>;
+  top: Record<string, [count: number, ms: number]>;
+  kernels: Record<string, number>;
 }
 
 function addonPath(): string {

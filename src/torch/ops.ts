@@ -129,6 +129,13 @@ export function stack(xs: readonly Tensor[], dim = 0): Tensor {
 }
 export const narrow = (a: Tensor, dim: number, start: number, length: number): Tensor =>
   T(native.narrow(a.h, dim, start, length));
+/**
+ * narrow() over the same memory, with its own autograd version counter: an in-place write
+ * through one alias does not mark the others (or the base) as modified. For buffers that are
+ * slices of one tensor (BN running statistics), never for tensors that take part in gradients.
+ */
+export const narrowAlias = (a: Tensor, dim: number, start: number, length: number): Tensor =>
+  T(native.narrowAlias(a.h, dim, start, length));
 /** Python's a[..., start:end:step] along dim. */
 export const slice = (a: Tensor, dim: number, start: number | null, end: number | null = null, step = 1): Tensor =>
   T(native.slice(a.h, dim, start, end, step));
@@ -280,7 +287,9 @@ export function softCrossEntropy(logits: Tensor, probs: Tensor, o: { reduction?:
 
 // in place (no autograd; for optimizers, buffers and weight shifts)
 export const addInPlace = (a: Tensor, b: Tensor, alpha = 1): void => native.add_(a.h, b.h, alpha);
-export const mulInPlace = (a: Tensor, s: number): void => native.mul_(a.h, s);
+/** a *= s, s a number or a tensor broadcast to a (e.g. a 0-dim scale computed on the device). */
+export const mulInPlace = (a: Tensor, s: number | Tensor): void =>
+  typeof s === 'number' ? native.mul_(a.h, s) : native.mulTensor_(a.h, s.h);
 export const addcmulInPlace = (a: Tensor, b: Tensor, c: Tensor, value = 1): void => native.addcmul_(a.h, b.h, c.h, value);
 export const addcdivInPlace = (a: Tensor, b: Tensor, c: Tensor, value = 1): void => native.addcdiv_(a.h, b.h, c.h, value);
 export const copyInPlace = (a: Tensor, b: Tensor): void => native.copy_(a.h, b.h);

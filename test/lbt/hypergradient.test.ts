@@ -46,9 +46,9 @@ for (const [name, over, withStudent] of cases) {
         batches: toy.batches,
         cfg,
       };
-      const { grads } = hypergradient(inp);
+      const { grads, stats } = hypergradient(inp);
       const analytic = grads.flatMap((g) => g.toArray());
-      t.disposeAll(grads);
+      t.disposeAll([grads, stats]);
       const numeric = numericHypergradient(inp, { step: 1e-5 }).flat();
       const err = relErr(analytic, numeric);
       assert.ok(err < 1e-6, `${name}: relative error ${err}`);
@@ -73,7 +73,7 @@ test('finite-difference mixed Hessian-vector product (Eq. 8) equals the exact do
 test('the combined finite-difference pair equals the paper’s two pairs, and the exact HVP mode agrees', () => {
   const toy = makeToy(4);
   const run = (cfg: Partial<HypergradConfig>) => {
-    const { grads } = hypergradient({
+    const { grads, stats } = hypergradient({
       teacher: toy.teacher,
       teacherOpt: toy.teacherOpt,
       student: toy.student,
@@ -82,7 +82,7 @@ test('the combined finite-difference pair equals the paper’s two pairs, and th
       cfg: { ...DEFAULT_HYPERGRAD, fdScale: 1e-4, ...cfg },
     });
     const out = grads.flatMap((g) => g.toArray());
-    t.disposeAll(grads);
+    t.disposeAll([grads, stats]);
     return out;
   };
   const combined = run({});

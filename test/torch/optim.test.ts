@@ -119,6 +119,36 @@ test('global gradient-norm clipping (torch rule: coefficient 5/(norm+1e-6) when 
   b.dispose();
 });
 
+test('clipping on the device: the same gradients and norm as clipGradNorm, no host read, untouched below the limit', () => {
+  const grads = () => [t.tensor([3, 0], [2], f64), t.tensor([4], [1], f64)];
+  const params = () =>
+    grads().map((g) => {
+      const p = t.zerosLike(g).requiresGrad_();
+      p.grad = g;
+      return p;
+    });
+  const [a, b] = [params(), params()];
+  const reads = t.hostReads();
+  const n = t.scope(() => t.optim.clipGradNormOnDevice(a, 1)?.clone() ?? null);
+  assert.equal(t.hostReads(), reads, 'no host read');
+  t.optim.clipGradNorm(b, 1);
+  assert.deepEqual(
+    a.map((p) => p.grad?.toArray()),
+    b.map((p) => p.grad?.toArray()),
+  );
+  assert.equal(n?.item(), 5);
+  const before = a.map((p) => p.grad?.toArray());
+  t.scope(() => t.optim.clipGradNormOnDevice(a, 10));
+  assert.deepEqual(
+    a.map((p) => p.grad?.toArray()),
+    before,
+    'multiplied by exactly 1',
+  );
+  const bare = t.zeros([1]);
+  assert.equal(t.optim.clipGradNormOnDevice([bare], 1), null, 'no gradients: nothing to clip');
+  t.disposeAll([a, b, n, bare]);
+});
+
 test('schedules: DARTS cosine values per epoch, step and warm-up', () => {
   // DARTS calls scheduler.step() before epoch e, so epoch e trains with cosine(e+1)
   const lr = (e: number) => t.optim.cosineLr(e + 1, 50, 0.025, 0.001);
