@@ -179,7 +179,12 @@ test('a run that never got its first checkpoint is replaced without --force; a c
   RunDir.create(d, { kind: 'search', config: { a: 1 } }).close(); // killed before its first checkpoint
   writeFileSync(join(d, '.checkpoint.safetensors.tmp-123-0'), 'half');
   const again = RunDir.create(d, { kind: 'search', config: { a: 2 } });
-  assert.deepEqual(readdirSync(d).sort(), ['config.json', 'genotypes', 'run.json', 'run.lock']);
+  const files = readdirSync(d).sort();
+  assert.deepEqual(
+    files.filter((f) => !f.startsWith('events.out.tfevents.')),
+    ['config.json', 'genotypes', 'run.json', 'run.lock'],
+  );
+  assert.equal(files.filter((f) => f.startsWith('events.out.tfevents.')).length, 1, "the new run's event file only");
   assert.throws(
     () => RunDir.create(d, { kind: 'search', config: { a: 3 }, force: true }),
     /run: is in use by pid \d+ on this host/,
