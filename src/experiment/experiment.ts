@@ -219,6 +219,8 @@ function searchedGenotype(dir: string): Genotype | null {
 export interface SeedOptions extends ExperimentCallbacks {
   preset?: string;
   signal?: AbortSignal;
+  /** Take the seed's run locks even when another host holds them (a queue worker known to be lost). */
+  breakLock?: boolean;
 }
 
 /** The search phase of a seed: skipped when completed, resumed from its checkpoint, else started (over). */
@@ -230,9 +232,10 @@ async function searchSeed(o: SeedOptions, seed: number, cfg: SearchConfig, dir: 
     return done;
   }
   const resume = summaryOf(dir) !== null && existsSync(join(dir, RUN_FILES.checkpoint));
+  const lock = o.breakLock ? { breakLock: true } : {};
   const sr = resume
-    ? await resumeSearchRun(dir)
-    : await createSearchRun(cfg, { dir, force: true, ...(o.preset && { preset: o.preset }) });
+    ? await resumeSearchRun(dir, lock)
+    : await createSearchRun(cfg, { dir, force: true, ...(o.preset && { preset: o.preset }), ...lock });
   o.onPhase?.(seed, 'search', resume ? 'resume' : 'start', dir);
   const out = await runSearchRun(sr, {
     progress: (phase, plan) => o.progress?.({ seed, phase, ...plan }) ?? SILENT,
@@ -255,6 +258,7 @@ export async function runSeed(o: SeedOptions, seed: number, cfg: SearchConfig, d
     searchDir: dir,
     genotype,
     resume: true, // a completed retrain is skipped, an interrupted one continues from its checkpoint
+    ...(o.breakLock && { breakLock: true }),
     progress: (plan) => o.progress?.({ seed, phase: 'retrain', ...plan }) ?? SILENT,
     ...(o.signal && { signal: o.signal }),
     onStart: (how, d) => o.onPhase?.(seed, 'retrain', how, d),

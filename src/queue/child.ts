@@ -45,7 +45,7 @@ function progressSender(plan: ProgressPlan): Progress {
   return { step: (done, info) => post(done, info.epoch), epoch() {}, message() {}, stop() {} };
 }
 
-async function runSeedJob(job: SeedJobData, runs: string, signal: AbortSignal): Promise<SeedJobResult> {
+async function runSeedJob(job: SeedJobData, runs: string, breakLock: boolean, signal: AbortSignal): Promise<SeedJobResult> {
   const dir = join(runs, job.experiment);
   checkExperiment(dir, job.spec);
   const parsed = SearchConfig.safeParse(job.config);
@@ -57,7 +57,7 @@ async function runSeedJob(job: SeedJobData, runs: string, signal: AbortSignal): 
     );
   }
   const out = await runSeed(
-    { ...(job.spec.preset && { preset: job.spec.preset }), signal, progress: progressSender },
+    { ...(job.spec.preset && { preset: job.spec.preset }), signal, progress: progressSender, breakLock },
     job.seed,
     parsed.data,
     seedDir(dir, job.seed),
@@ -79,7 +79,7 @@ async function runReportJob(job: ReportJobData, runs: string): Promise<ReportJob
 
 async function run(m: Extract<ToChild, { type: 'run' }>, signal: AbortSignal): Promise<FromChild & { type: 'done' }> {
   const job = JobData.parse(m.job);
-  const value = job.kind === 'seed' ? await runSeedJob(job, m.runs, signal) : await runReportJob(job, m.runs);
+  const value = job.kind === 'seed' ? await runSeedJob(job, m.runs, m.breakLock, signal) : await runReportJob(job, m.runs);
   return { type: 'done', value };
 }
 

@@ -10,7 +10,16 @@ export type FailureKind = 'input' | 'diverged' | 'interrupted' | 'error';
 
 export type ToChild =
   /** Run this job with the runs root as this machine mounts it. */
-  | { type: 'run'; job: JobData; runs: string }
+  | {
+      type: 'run';
+      job: JobData;
+      runs: string;
+      /**
+       * The job stalled before: the worker that had it is gone (a worker that cannot renew its
+       * lock kills its job's process first), so a run lock left by its host is broken.
+       */
+      breakLock: boolean;
+    }
   /** Stop at the next step with a checkpoint (the worker is stopping, or the job was cancelled). */
   | { type: 'stop' };
 

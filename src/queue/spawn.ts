@@ -32,6 +32,8 @@ export interface SpawnOptions {
   slot: Slot;
   job: JobData;
   runs: string;
+  /** Break the run lock of a lost worker (ToChild 'run'). */
+  breakLock: boolean;
   onProgress: (p: Omit<JobProgress, 'slot'>) => void;
   /** Each line the process writes to stderr (the worker's log). */
   onLog?: (line: string) => void;
@@ -68,7 +70,7 @@ export function spawnJob(o: SpawnOptions): JobProcess {
   let stopAsked = false;
   child.on('message', (m: FromChild) => {
     if (m.type === 'ready') {
-      child.send({ type: 'run', job: o.job, runs: o.runs } satisfies ToChild);
+      child.send({ type: 'run', job: o.job, runs: o.runs, breakLock: o.breakLock } satisfies ToChild);
       if (stopAsked) child.send({ type: 'stop' } satisfies ToChild);
     } else if (m.type === 'progress') o.onProgress(m.progress);
     else answer = m;

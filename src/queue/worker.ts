@@ -97,7 +97,16 @@ async function runJob(job: Job, token: string | undefined, signal: AbortSignal |
     last = now;
     job.updateProgress({ ...p, slot: slot.label } satisfies JobProgress).catch(() => {});
   };
-  const proc = spawnJob({ entry: c.o.entry, slot, job: data, runs: c.runs, onProgress, onLog: (l) => c.log(`[${id}] ${l}`) });
+  const breakLock = job.stalledCounter > 0; // its last worker was lost: a run lock it left is stale
+  const proc = spawnJob({
+    entry: c.o.entry,
+    slot,
+    job: data,
+    runs: c.runs,
+    breakLock,
+    onProgress,
+    onLog: (l) => c.log(`[${id}] ${l}`),
+  });
   c.running.set(id, proc);
   c.lockHeld.set(id, Date.now());
   const onAbort = () => proc.stop();

@@ -39,12 +39,16 @@ export interface RetrainAfterSearchOptions {
   signal?: AbortSignal;
   /** Told whether the retrain starts afresh, continues a checkpoint, or had completed (its result stands). */
   onStart?: (how: RetrainStart, dir: string) => void;
+  /** Take the retrain run's lock even when another host holds it (a writer known to be lost). */
+  breakLock?: boolean;
 }
 
 async function openRetrainRun(o: RetrainAfterSearchOptions, dir: string): Promise<TrainRun> {
-  if (o.resume && existsSync(join(dir, RUN_FILES.checkpoint))) return resumeTrainRun(dir);
+  const lock = o.breakLock ? { breakLock: true } : {};
+  if (o.resume && existsSync(join(dir, RUN_FILES.checkpoint))) return resumeTrainRun(dir, lock);
   const config = retrainConfigOf(o.search, o.searchDir);
-  return createTrainRun(config, { dir, genotype: o.genotype, force: true, searchRun: relative(dir, o.searchDir) || '.' });
+  const searchRun = relative(dir, o.searchDir) || '.';
+  return createTrainRun(config, { dir, genotype: o.genotype, force: true, searchRun, ...lock });
 }
 
 /** Trains the found cell in SEARCH_DIR/retrain (skipped when a resumed one had completed); its result goes to the search run too. */

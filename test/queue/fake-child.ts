@@ -1,6 +1,7 @@
 // A stand-in for a job's process (src/queue/child.ts) that speaks the same protocol and does no
 // work, so the worker's handling of each ending is tested in seconds. By the seed of its job:
-// 0 bad input, 1 a crash with a message, 2 killed by a signal, 3 runs until told to stop, else done.
+// 0 bad input, 1 a crash with a message, 2 killed by a signal, 3 runs until told to stop (and says
+// whether it was told to break a run lock), else done.
 import type { FromChild, ToChild } from '../../src/queue/protocol.js';
 
 const send = (m: FromChild) => new Promise<void>((done) => process.send?.(m, undefined, {}, () => done()));
@@ -18,8 +19,10 @@ process.on('message', (m: ToChild) => {
     process.stderr.write('about to die\n');
     return void process.kill(process.pid, 'SIGKILL');
   }
-  if (seed === 3)
+  if (seed === 3) {
+    process.stderr.write(`run: breakLock=${m.breakLock}\n`);
     return void send({ type: 'progress', progress: { phase: 'search', step: 2, totalSteps: 9, epoch: 0, totalEpochs: 3 } });
+  }
   void finish({ type: 'done', value: { seed, dir: `${m.job.experiment}/seed-${seed}`, testError: 12.5 } }, 0);
 });
 void send({ type: 'ready' });

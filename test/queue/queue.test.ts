@@ -20,7 +20,7 @@ import { enqueueExperiment, QueuedJobFailed, waitForReport } from '../../src/que
 import { canonicalJson, experimentUnder, type JobData, reportJobId, SeedJobData, seedJobId } from '../../src/queue/jobs.js';
 import { cancelJobs, formatJob, type JobRow, queueStatus, retryJobs } from '../../src/queue/status.js';
 import { cpuSlots, gpuSlots, type LbtWorker, startWorker } from '../../src/queue/worker.js';
-import { RunInterrupted } from '../../src/runs/errors.js';
+import { RunInterrupted, RunLockedError } from '../../src/runs/errors.js';
 import { NonFiniteError } from '../../src/torch/index.js';
 import { startRedis, type TestRedis } from './redis.js';
 
@@ -109,6 +109,11 @@ describe('job ids, paths, URLs, slots', () => {
       kind: 'interrupted',
       message: 'interrupted search; checkpoint saved in /r/e/seed-0',
     });
+    assert.equal(
+      jobFailure(new RunLockedError('/r/e/seed-0', 'is in use by pid 7 on host h')).kind,
+      'error',
+      'a busy run is retried',
+    );
     assert.deepEqual(jobFailure(new TypeError('x is undefined')), { kind: 'error', message: 'x is undefined' });
     assert.deepEqual(jobFailure('a string'), { kind: 'error', message: 'a string' });
   });
@@ -360,6 +365,21 @@ describe('on a Redis of our own, with a password', () => {
         await until('the job taken over again', async () => starts() === 2, 60_000);
         const j = (await queue.getJob(id))!;
         assert.deepEqual([await j.getState(), j.attemptsMade, j.failedReason ?? ''], ['active', 0, ''], 'not a failed attempt');
+        // taken back by the stalled-job check, its worker counts as lost: the run lock it left is broken
+        await until(
+          'the second process to start',
+          async () => lines.filter((l) => l.startsWith(`[${id}] run: `)).length === 2,
+          10_000,
+        );
+        assert.deepEqual(
+          lines.filter((l) => l.startsWith(`[${id}] run: `)),
+          [`[${id}] run: breakLock=false`, `[${id}] run: breakLock=${j.stalledCounter > 0}`],
+        );
+        assert.equal(
+          j.stalledCounter > 0,
+          holdMs > 0,
+          'the job went back through the stalled-job check only when its lock expired',
+        );
         await cancelJobs(redis.url, 'fake');
       });
   });
