@@ -117,7 +117,10 @@ function archOf(dir: string): Map<string, number[]> {
 
 const lastSnapshot = (dir: string) => {
   const files = readdirSync(join(dir, 'genotypes')).sort();
-  return json<{ step: number; weights: unknown }>(join(dir, 'genotypes', files.at(-1)!));
+  const { time: _wallClock, ...snapshot } = json<{ step: number; weights: unknown; time?: number }>(
+    join(dir, 'genotypes', files.at(-1)!),
+  );
+  return snapshot;
 };
 
 before(async () => {

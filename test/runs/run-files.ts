@@ -69,10 +69,15 @@ function checkpointContent(path: string): unknown {
   return { meta: c.meta, tensors, optimizers };
 }
 
+/** A TensorBoard event file: its name holds the run's start time and the host. */
+const EVENT_FILE = /^events\.out\.tfevents\.\d+\./;
+
 /**
  * The content of every file of a run as it should be equal between a resumed run and an
  * uninterrupted one: wall-clock fields, the session count and `resume` events left out; the run's
  * own path replaced by RUN; checkpoints by their tensors' bytes and metadata (savedAt left out).
+ * TensorBoard event files are present under one name, their content not compared: it holds wall
+ * times and a resumed session's start (test/search/watch-files.test.ts checks it against the records).
  */
 export function runContent(dir: string): Map<string, unknown> {
   const out = new Map<string, unknown>();
@@ -80,6 +85,7 @@ export function runContent(dir: string): Map<string, unknown> {
   for (const rel of dirBytes(dir).keys()) {
     const p = join(dir, rel);
     if (rel.endsWith('/')) out.set(rel, null);
+    else if (EVENT_FILE.test(rel)) out.set('events.out.tfevents.(start).(host)', null);
     else if (rel.endsWith('.safetensors')) out.set(rel, withoutClock(JSON.parse(norm(JSON.stringify(checkpointContent(p))))));
     else if (rel.endsWith('.jsonl')) {
       const records = norm(readFileSync(p, 'utf8'))
@@ -92,6 +98,7 @@ export function runContent(dir: string): Map<string, unknown> {
       const v = JSON.parse(norm(readFileSync(p, 'utf8'))) as Record<string, unknown>;
       if (rel === 'run.json') {
         delete v.sessions;
+        delete v.pid; // the process writing it
         v.phaseSeconds = Object.keys(v.phaseSeconds as object);
       }
       out.set(rel, withoutClock(v));

@@ -42,7 +42,7 @@ const values = (e: DecodedEvent) => new Map(e.values.map((v) => [v.tag, v.simple
 test('arch.jsonl, the teaching signal and the event file of a search killed and resumed', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'lbt-watch-')), 'run');
   await killAfterStep(dir, 3);
-  const r = spawnSync(process.execPath, [CLI, 'search', ...tiny, '--resume', dir], { env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, 'search', '--resume', dir, '--quiet', '--no-report'], { env, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 
   const metrics = readJsonl<MetricsRecord>(join(dir, 'metrics.jsonl'));
