@@ -1,10 +1,7 @@
 // Run directories: created once (never over a non-empty directory without `force`), appended to while
 // the run goes, reopened on resume, and read back by `lbt report`. Layout and records: run-types.ts.
-import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
-import { cpus, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { SplitIndices } from '../data/splits.js';
 import { z } from 'zod';
 import type { GenotypeFile } from '../nas/genotype.js';
@@ -12,47 +9,23 @@ import { RunDirError } from './errors.js';
 import { asRunFileError, isTempFile, readJson, writeFileAtomic, writeJson } from './files.js';
 import { acquireRunLock, LOCK_FILE, lockHolder, type RunLock } from './lock.js';
 import { isRunDir, readArch, readMetrics } from './read.js';
+import { newSummary, type SummaryOptions } from './summary.js';
 import { rewriteEvents, TfRunLog } from './tf-summaries.js';
 import {
   type ArchSnapshot,
   type MetricsRecord,
   RUN_FILES,
   RUN_FORMAT,
-  type RunKind,
   type RunResult,
   type RunStatus,
   RunSummary,
 } from './types.js';
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** The git revision of the lbt checkout, or null (installed package, no git). */
-export function gitRevision(cwd = PACKAGE_ROOT): string | null {
-  try {
-    const out = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
-    return out.toString().trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-export function cpuName(): string {
-  const c = cpus();
-  return `${c.length}-core ${c[0]?.model?.trim() ?? 'CPU'}`;
-}
-
-export interface CreateRunOptions {
-  kind: RunKind;
+export interface CreateRunOptions extends SummaryOptions {
   /** The resolved config; written to config.json as is. */
   config: unknown;
   /** Replace an existing run directory (only one that holds a run.json or config.json). */
   force?: boolean;
-  label?: string;
-  preset?: string;
-  device?: string;
-  deviceName?: string;
-  command?: string[];
-  searchRun?: string;
   /** Take the run's lock even when another host holds it (a writer known to be lost). */
   breakLock?: boolean;
   /** Write TensorBoard event files next to metrics.jsonl (default true). */
@@ -282,30 +255,6 @@ export class RunDir {
     this.tf = null;
     this.lock.release();
   }
-}
-
-function newSummary(o: CreateRunOptions): RunSummary {
-  const now = new Date().toISOString();
-  return {
-    format: RUN_FORMAT,
-    kind: o.kind,
-    status: 'running',
-    ...(o.label !== undefined && { label: o.label }),
-    ...(o.preset !== undefined && { preset: o.preset }),
-    createdAt: now,
-    updatedAt: now,
-    wallSeconds: 0,
-    phaseSeconds: {},
-    sessions: 1,
-    device: o.device ?? 'cpu',
-    deviceName: o.deviceName ?? cpuName(),
-    gitRev: gitRevision(),
-    pid: process.pid,
-    host: hostname(),
-    node: process.version,
-    ...(o.command !== undefined && { command: o.command }),
-    ...(o.searchRun !== undefined && { searchRun: o.searchRun }),
-  };
 }
 
 /** mkdir -p; true when it made `dir`. A file in the way, or no permission, is one line. */
