@@ -84,7 +84,7 @@ make_root() {
   fi
   cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
   mount_root
-  local pkgs="libtorch-dev nodejs libnode-dev g++ make python3 libopenblas0-pthread dataset-fashion-mnist binutils"
+  local pkgs="libtorch-dev nodejs libnode-dev g++ make python3 libopenblas0-pthread dataset-fashion-mnist binutils redis-server chromium"
   local n
   n=$(in_root "dpkg-query -W -f='\${Status}\n' $pkgs 2>/dev/null | grep -c 'install ok installed'" || true)
   if [ "$n" != "$(echo $pkgs | wc -w)" ]; then
