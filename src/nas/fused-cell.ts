@@ -194,14 +194,17 @@ export interface FusedCellInput {
   dropRate: number;
 }
 
-/** Dropout masks of every skip member, drawn in edge order as the straightforward forward draws them. */
+/**
+ * Dropout masks (0/1) of every skip member, drawn in edge order as the straightforward forward
+ * draws them, and by the same op on a tensor of the states' size and memory layout: libtorch 2.x
+ * draws a channels-last input's noise in that layout (1.13 always contiguously).
+ */
 function dropoutMasks(plan: CellPlan, like: t.Tensor, p: number): Map<number, t.Tensor> {
-  const [n = 0, c = 0, h = 0, w = 0] = like.shape;
+  const layout = t.zerosLike(like);
   const reduced = plan.states[0]?.stride === 2;
-  const size = (v: number) => (reduced ? Math.floor((v - 1) / 2) + 1 : v);
-  const template = t.zeros([n, c, size(h), size(w)], { dtype: like.dtype, device: like.device as t.Device });
+  const template = t.onesLike(reduced ? t.avgPool2d(layout, 1, { stride: 2 }) : layout);
   const edges = plan.states.flatMap((sp) => sp.skip.map((m) => m.edge)).sort((a, b) => a - b);
-  return new Map(edges.map((e) => [e, t.bernoulli(template, 1 - p)]));
+  return new Map(edges.map((e) => [e, t.gt(t.dropout(template, p, true), 0).to({ dtype: like.dtype })]));
 }
 
 /** The cell's states (inputs and nodes), computed by the fused plan. */
