@@ -175,7 +175,9 @@ describe('lbt experiment --queue with two workers, against the local run', () =>
       'the report of the queued experiment',
       async () => {
         const g = (await queueStatus(redis.url)).find((x) => x.experiment === 'exp');
-        return g?.jobs.every((j) => j.state === 'completed' || j.state === 'failed') ? g : null;
+        // the report job is listed too (between two states, a job is briefly in no list)
+        const ended = g?.jobs.every((j) => j.state === 'completed' || j.state === 'failed');
+        return ended && g?.jobs.some((j) => j.kind === 'report') ? g : null;
       },
       600_000,
     );
