@@ -123,7 +123,8 @@ export interface HypergradStats {
  * validation signal), uA = ‖γξ_sλ·u_A‖, uT = ‖γξ_sλ·u_T‖ (the student's, on A directly and
  * through T'). A term the configuration does not have is absent.
  */
-export type TermName = 'aV' | 'gV' | 'uA' | 'uT';
+export const TERM_NAMES = ['aV', 'gV', 'uA', 'uT'] as const;
+export type TermName = (typeof TERM_NAMES)[number];
 export type TermSizes = Partial<Record<TermName, number>>;
 
 export interface HypergradInput {

@@ -79,8 +79,7 @@ export function studentStep(
 ): void {
   scope(() => {
     const { train, u } = batch;
-    const teacherLogits = noGrad(() => teacher.forward(u));
-    const p = softmax(teacherLogits, 1);
+    const { teacherLogits, p } = pseudoLabels(teacher, u);
     // D_tr first, then D_u: the order of the architect's student pass (same BN statistics)
     const st = cfg.pseudoOnly ? null : student.forward(train.x);
     const su = student.forward(u);
@@ -90,6 +89,12 @@ export function studentStep(
     if (norm) meter.add('student.gradNorm', norm);
     studentStats(meter, st, su, teacherLogits, train.y, batch.uLabels ?? null);
   });
+}
+
+/** The updated teacher's logits on D_u and its soft pseudo-labels p (no graph). */
+function pseudoLabels(teacher: TeacherNet, u: Tensor): { teacherLogits: Tensor; p: Tensor } {
+  const teacherLogits = noGrad(() => teacher.forward(u));
+  return { teacherLogits, p: softmax(teacherLogits, 1) };
 }
 
 function studentStats(
@@ -126,8 +131,7 @@ export function studentStepFromPass(
 ): void {
   scope(() => {
     const { train, u } = batch;
-    const teacherLogits = noGrad(() => teacher.forward(u));
-    const p = softmax(teacherLogits, 1);
+    const { teacherLogits, p } = pseudoLabels(teacher, u);
     noGrad(() => student.buffers.forEach((b, i) => copyInPlace(b, pass.buffers[i] as Tensor)));
     const su = student.forward(u);
     const q = detach(su).requiresGrad_(true);

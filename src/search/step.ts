@@ -3,7 +3,7 @@
 // (src/lbt/iteration.ts: the student's step reuses the architect's student pass).
 import { hiddenLabels } from '../data/load.js';
 import type { Batch } from '../data/stream.js';
-import { lbtIteration, StepMeter } from '../lbt/index.js';
+import { lbtIteration, StepMeter, TERM_NAMES } from '../lbt/index.js';
 import { batchToDevice } from '../runs/device.js';
 import { RunningMean } from '../runs/metrics.js';
 import type { LossAcc, TeachingSignal } from '../runs/types.js';
@@ -18,8 +18,6 @@ export interface StepStats {
   /** On steps that are logged: the sizes of the hypergradient's terms. */
   teaching?: TeachingSignal;
 }
-
-const TERMS = ['aV', 'gV', 'uA', 'uT'] as const;
 
 const MEANS = ['teacherLoss', 'teacherAcc', 'studentLoss', 'studentAcc', 'agreement', 'pseudoAcc'] as const;
 
@@ -81,7 +79,7 @@ export class EpochTotals {
           pseudoLabelAcc: last['student.pseudoAcc'] ?? null,
         }
       : null;
-    const sizes = Object.fromEntries(TERMS.filter((k) => count[`arch.${k}`]).map((k) => [k, last[`arch.${k}`]]));
+    const sizes = Object.fromEntries(TERM_NAMES.filter((k) => count[`arch.${k}`]).map((k) => [k, last[`arch.${k}`]]));
     const teaching = Object.keys(sizes).length ? { teaching: teachingSignal(sizes) } : {};
     this.last = { teacher: { loss: v('teacher.loss'), acc: v('teacher.acc') }, student, ...teaching };
   }

@@ -23,7 +23,7 @@ import { loadCheckpoint } from '../../src/runs/checkpoint.js';
 import { acquireRunLock } from '../../src/runs/lock.js';
 import * as t from '../../src/torch/index.js';
 import { randomImages, writeIdxSet } from '../data/helpers.js';
-import { assertUnchanged, dirBytes } from '../runs/run-files.js';
+import { assertUnchanged, dirBytes, writeForeignLock } from '../runs/run-files.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const env = { ...process.env, LBT_NUM_THREADS: '1' };
@@ -101,15 +101,7 @@ test('1. a second writer of a run directory is refused (--force included) while 
 test('1. a lock held by another host is refused with how to take it; a stale lock of this host is taken over', () => {
   const dir = join(base, 'other-host');
   cpSync(RUN, dir, { recursive: true });
-  const lock = {
-    format: 'lbt-lock/1',
-    pid: 1,
-    host: `not-${hostname()}`,
-    bootId: null,
-    procStart: null,
-    since: '2030-01-01T00:00:00Z',
-  };
-  writeFileSync(join(dir, 'run.lock'), JSON.stringify(lock));
+  const lock = writeForeignLock(dir);
   refusedUnchanged(
     dir,
     75,

@@ -2,8 +2,8 @@
 // (RunLockedError, which a queued job retries), and taken when the seed runs with breakLock (a job
 // whose earlier worker was lost). Both stop before any work: the data set named here is missing.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { jobFailure } from '../../src/cli/job-failure.js';
@@ -11,6 +11,7 @@ import { loadSearchConfig } from '../../src/config/load.js';
 import { DatasetNotFoundError } from '../../src/data/errors.js';
 import { runSeed } from '../../src/experiment/experiment.js';
 import { RunLockedError } from '../../src/runs/errors.js';
+import { writeForeignLock } from '../runs/run-files.js';
 
 const base = mkdtempSync(join(tmpdir(), 'lbt-seed-lock-'));
 after(() => rmSync(base, { recursive: true, force: true }));
@@ -18,15 +19,7 @@ after(() => rmSync(base, { recursive: true, force: true }));
 test('a seed directory locked by another host: refused (a queued job retries it), taken with breakLock', async () => {
   const dir = join(base, 'seed-0');
   mkdirSync(dir);
-  const lock = {
-    format: 'lbt-lock/1',
-    pid: 1,
-    host: `not-${hostname()}`,
-    bootId: null,
-    procStart: null,
-    since: '2030-01-01T00:00:00Z',
-  };
-  writeFileSync(join(dir, 'run.lock'), JSON.stringify(lock));
+  const lock = writeForeignLock(dir);
   const cfg = loadSearchConfig({ sets: ['dataset.dir=/nonexistent/lbt-data', 'retrain=null'] });
 
   const refused = await runSeed({}, 0, cfg, dir).then(

@@ -17,7 +17,7 @@ import { formatStatus, type JobRow, queueStatus } from '../../src/queue/status.j
 import { loadCheckpoint } from '../../src/runs/checkpoint.js';
 import type { RunSummary } from '../../src/runs/types.js';
 import * as t from '../../src/torch/index.js';
-import { startRedis, type TestRedis } from './redis.js';
+import { alive, startRedis, type TestRedis } from './redis.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const FLAGS = [
@@ -96,15 +96,6 @@ async function midSearch(workers: string[]): Promise<{ job: JobRow; lines: strin
     );
   return job ? { job, lines: formatStatus(groups) } : null;
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The architecture parameters in a run's last checkpoint. */
 function archOf(dir: string): Map<string, number[]> {

@@ -22,16 +22,7 @@ import { cancelJobs, formatJob, type JobRow, queueStatus, retryJobs } from '../.
 import { cpuSlots, gpuSlots, type LbtWorker, startWorker } from '../../src/queue/worker.js';
 import { RunInterrupted, RunLockedError } from '../../src/runs/errors.js';
 import { NonFiniteError } from '../../src/torch/index.js';
-import { startRedis, type TestRedis } from './redis.js';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { alive, startRedis, type TestRedis } from './redis.js';
 
 async function until(what: string, ok: () => Promise<boolean>, ms: number): Promise<void> {
   for (const end = Date.now() + ms; !(await ok()); await new Promise((r) => setTimeout(r, 50)))

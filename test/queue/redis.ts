@@ -66,3 +66,13 @@ export async function startRedis(o: { password?: string } = {}): Promise<TestRed
   rmSync(dir, { recursive: true, force: true });
   throw new Error('redis-server did not start on a free port (5 tries)');
 }
+
+/** Whether a process is running (signal 0). */
+export const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};

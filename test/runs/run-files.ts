@@ -2,7 +2,8 @@
 // leave a run as it was), or every file's content with wall-clock fields left out (a resumed run
 // must equal an uninterrupted one).
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { loadCheckpoint } from '../../src/runs/checkpoint.js';
 import * as t from '../../src/torch/index.js';
@@ -128,4 +129,19 @@ export function assertSameRun(actual: string, expected: string): void {
     const d = firstDiff(a.get(k), v);
     assert.equal(d, null, `${k} differs at ${d}`);
   }
+}
+
+/** The run.lock of pid 1 on another host (never assumed stale); `extra` overrides its fields. Returns what it wrote. */
+export function writeForeignLock(dir: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const lock = {
+    format: 'lbt-lock/1',
+    pid: 1,
+    host: `not-${hostname()}`,
+    bootId: null,
+    procStart: null,
+    since: '2030-01-01T00:00:00Z',
+    ...extra,
+  };
+  writeFileSync(join(dir, 'run.lock'), JSON.stringify(lock));
+  return lock;
 }

@@ -7,6 +7,7 @@ import { enqueueExperiment, waitForReport } from '../../queue/enqueue.js';
 import { UserError } from '../errors.js';
 import { withInterrupt } from '../options.js';
 import type { ExperimentFlags } from './experiment.js';
+import { experimentSources } from './experiment-sources.js';
 
 export async function enqueue(o: ExperimentFlags & { queue: string }, seeds: number[], dir: string): Promise<void> {
   if (o.force)
@@ -21,11 +22,7 @@ export async function enqueue(o: ExperimentFlags & { queue: string }, seeds: num
     runs: o.runs,
     dir,
     seeds,
-    ...(o.preset && { preset: o.preset }),
-    ...(o.config && { file: o.config }),
-    ...(o.scale && { scale: o.scale }),
-    sets: o.set,
-    retrain: o.retrain,
+    ...experimentSources(o),
     report: { charts: o.charts, cells: o.cells },
   });
   for (const j of res.jobs) {

@@ -10,6 +10,7 @@ import { UserError, withResumeHint } from '../errors.js';
 import { drawGenotype } from '../../report/draw.js';
 import { collect, withInterrupt } from '../options.js';
 import { enqueue } from './experiment-queue.js';
+import { experimentSources } from './experiment-sources.js';
 
 export interface ExperimentFlags {
   preset?: string;
@@ -74,11 +75,7 @@ export function registerExperiment(program: Command): void {
         runExperiment({
           dir,
           seeds,
-          ...(o.preset && { preset: o.preset }),
-          ...(o.config && { file: o.config }),
-          ...(o.scale && { scale: o.scale }),
-          sets: o.set,
-          retrain: o.retrain,
+          ...experimentSources(o),
           force: o.force ?? false,
           signal,
           report: { charts: o.charts, ...(o.cells && { drawGenotype }) },
