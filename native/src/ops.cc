@@ -105,6 +105,14 @@ const std::vector<OpEntry>& OpTable() {
       {"cat", [](A a) { return a.ret(torch::cat(a.tensors(0), a.i64(1))); }},
       {"stack", [](A a) { return a.ret(torch::stack(a.tensors(0), a.i64(1))); }},
       {"narrow", [](A a) { return a.ret(torch::narrow(a.tensor(0), a.i64(1), a.i64(2), a.i64(3))); }},
+      // views of consecutive pieces along dim; their backward is one cat (narrow's is a zero-filled
+      // copy of the whole input per piece, in the contiguous layout whatever the input's)
+      {"split", [](A a) {
+         std::vector<Tensor> parts = torch::split_with_sizes(a.tensor(0), a.ints(1), a.i64(2));
+         Napi::Array arr = Napi::Array::New(a.env(), parts.size());
+         for (size_t i = 0; i < parts.size(); i++) arr.Set(static_cast<uint32_t>(i), a.ret(parts[i]));
+         return arr;
+       }},
       {"slice", [](A a) {
          return a.ret(a.tensor(0).slice(a.i64(1), a.optI64(2), a.optI64(3), a.i64(4)));
        }},

@@ -65,7 +65,7 @@ bool NoKernel(const char* name) {
       "aten::view", "aten::as_strided", "aten::slice", "aten::select", "aten::transpose", "aten::permute",
       "aten::expand", "aten::unsqueeze", "aten::squeeze", "aten::detach", "aten::alias", "aten::_reshape_alias",
       "aten::t", "aten::unfold", "aten::empty", "aten::empty_like", "aten::empty_strided", "aten::resize_",
-      "aten::set_", "aten::lift", "aten::lift_fresh", "aten::_unsafe_view", "aten::split", "aten::chunk",
+      "aten::set_", "aten::lift", "aten::lift_fresh", "aten::_unsafe_view", "aten::split", "aten::split_with_sizes", "aten::chunk",
       "aten::unbind", "aten::narrow", "aten::reshape", "aten::flatten", "aten::contiguous", "aten::is_nonzero",
       "aten::item", "aten::_local_scalar_dense", "aten::result_type", "aten::size", "aten::stride",
       "aten::to", "aten::view_as", "aten::expand_as", "aten::numpy_T", "aten::as_strided_", "detach",

@@ -109,6 +109,7 @@ export interface NativeBinding {
   cat(xs: H[], dim: number): H;
   stack(xs: H[], dim: number): H;
   narrow(a: H, dim: number, start: number, length: number): H;
+  split(a: H, sizes: number[], dim: number): H[];
   narrowAlias(a: H, dim: number, start: number, length: number): H;
   slice(a: H, dim: number, start: Opt<number>, end: Opt<number>, step: number): H;
   indexSelect(a: H, dim: number, index: H): H;

@@ -45,6 +45,14 @@ const cases: Case[] = [
     () => [r([2, 4]), r([2, 4])],
   ],
   [
+    'split',
+    (a) => {
+      const [p, q] = t.split(a, [1, 3], 1);
+      return p!.mul(q!.narrow(1, 0, 1)).add(q!.sum(1, true));
+    },
+    () => [r([2, 4])],
+  ],
+  [
     'indexSelect/gather',
     (a) =>
       t

@@ -31,13 +31,17 @@ test('elementwise, scalar and reduction ops', () => {
   });
 });
 
-test('shape ops: reshape, permute, cat, narrow, slice, indexSelect, pad', () => {
+test('shape ops: reshape, permute, cat, narrow, split, slice, indexSelect, pad', () => {
   t.scope(() => {
     const a = t.arange(6, undefined, 1, { dtype: 'float32' }).reshape([2, 3]);
     close(a.transpose(0, 1).contiguous().toArray(), [0, 3, 1, 4, 2, 5]);
     close(t.cat([a, a], 0).toArray(), [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5]);
     assert.deepEqual(t.cat([a, a], 1).shape, [2, 6]);
     close(a.narrow(1, 1, 2).contiguous().toArray(), [1, 2, 4, 5]);
+    const parts = t.split(a, [1, 2], 1);
+    assert.deepEqual(parts.map((p) => p.shape), [[2, 1], [2, 2]]);
+    close(parts[1]!.contiguous().toArray(), [1, 2, 4, 5]);
+    assert.throws(() => t.split(a, [1, 1], 1), /split/);
     close(t.slice(a, 1, 0, null, 2).contiguous().toArray(), [0, 2, 3, 5]);
     close(t.indexSelect(a, 1, t.tensor([2, 0], [2], { dtype: 'int64' })).toArray(), [2, 0, 5, 3]);
     close(t.pad(t.ones([1, 1]), [1, 0, 0, 1]).toArray(), [0, 1, 0, 0]);
