@@ -9,8 +9,11 @@ constexpr uint32_t kGenMask = (uint32_t{1} << 28) - 1;
 // Every id has bit 52 set (ids lie in [2^52, 2^53), exact doubles), so that small numbers such
 // as 0 or 1 are never taken for a handle.
 constexpr uint64_t kTag = uint64_t{1} << 52;
-// Tensor bytes are reported to V8 (so that GC, and with it the backstop, sees native memory) in
-// steps of this many, not on every create/release.
+// V8 is told the high-water mark of the handles' tensor bytes (in steps of this many), so that
+// GC, and with it the backstop, sees native memory grow. Not every rise and fall: a training
+// step's activations come and go by hundreds of MB, and each 64 MB rise over the level of the
+// last GC starts a full GC in V8 (measured on the default run's step: ~100 mark-compacts, a fifth
+// of its time). Growth past the mark, which is what a leak looks like, still reaches V8.
 constexpr int64_t kExternalStep = int64_t{4} << 20;
 }  // namespace
 
@@ -19,10 +22,10 @@ void InitHandles(Napi::Env env) { env.SetInstanceData<HandleTable>(new HandleTab
 HandleTable& Handles(Napi::Env env) { return *env.GetInstanceData<HandleTable>(); }
 
 void HandleTable::Account(Napi::Env env, int64_t delta) {
-  unreported_ += delta;
-  if (unreported_ >= kExternalStep || unreported_ <= -kExternalStep) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, unreported_);
-    unreported_ = 0;
+  bytes_ += delta;
+  if (bytes_ >= reported_ + kExternalStep) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, bytes_ - reported_);
+    reported_ = bytes_;
   }
 }
 

@@ -37,7 +37,8 @@ class HandleTable {
   void Account(Napi::Env env, int64_t delta);
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_;
-  int64_t unreported_ = 0;
+  int64_t bytes_ = 0;     // tensor bytes the live handles hold
+  int64_t reported_ = 0;  // the most of them told to V8 (see Account)
 };
 
 // This env's handle table (created by the addon's Init).
