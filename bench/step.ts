@@ -93,7 +93,9 @@ export function makeRig(variant: Variant, s: StepShape, o: RigOptions = {}): Ste
   const tOpt = sgd(teacher.weights);
   const sOpt = student ? sgd(student.weights) : null;
   const architect = new Architect(teacher, { ...DEFAULT_HYPERGRAD, firstOrder: variant === 'darts-1st' });
-  const img = () => t.keep(t.randn([s.batch, s.inChannels, s.size, s.size]).contiguous(true));
+  // channels-last strides, as the data streams make them (src/data/stream.ts); for one channel,
+  // contiguous(true) would keep NCHW strides and the network would run in the other layout
+  const img = () => t.keep(t.randn([s.batch, s.size, s.size, s.inChannels]).permute([0, 3, 1, 2]));
   const labels = () => t.keep(t.randint(0, s.classes, [s.batch]));
   const train = { x: img(), y: labels() };
   const val = { x: img(), y: labels() };
