@@ -182,7 +182,14 @@ function merge(cs: Contribution[]): Contribution[] {
  * backward (about 20x slower, measured: bench profile).
  */
 function accumulate(acc: (t.Tensor | null)[], c: Contribution, C: number): void {
-  const blocks = c.nodes.length === 1 ? [c.t] : t.split(c.t, c.nodes.map(() => C), 1);
+  const blocks =
+    c.nodes.length === 1
+      ? [c.t]
+      : t.split(
+          c.t,
+          c.nodes.map(() => C),
+          1,
+        );
   c.nodes.forEach((node, b) => {
     const block = blocks[b] as t.Tensor;
     const prev = acc[node] ?? null;

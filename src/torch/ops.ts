@@ -130,8 +130,7 @@ export function stack(xs: readonly Tensor[], dim = 0): Tensor {
 export const narrow = (a: Tensor, dim: number, start: number, length: number): Tensor =>
   T(native.narrow(a.h, dim, start, length));
 /** Consecutive pieces of the given sizes along dim, as views; their gradient is one cat (narrow's is a zero-filled copy each). */
-export const split = (a: Tensor, sizes: readonly number[], dim: number): Tensor[] =>
-  native.split(a.h, [...sizes], dim).map(T);
+export const split = (a: Tensor, sizes: readonly number[], dim: number): Tensor[] => native.split(a.h, [...sizes], dim).map(T);
 /**
  * narrow() over the same memory, with its own autograd version counter: an in-place write
  * through one alias does not mark the others (or the base) as modified. For buffers that are

@@ -39,7 +39,13 @@ test('shape ops: reshape, permute, cat, narrow, split, slice, indexSelect, pad',
     assert.deepEqual(t.cat([a, a], 1).shape, [2, 6]);
     close(a.narrow(1, 1, 2).contiguous().toArray(), [1, 2, 4, 5]);
     const parts = t.split(a, [1, 2], 1);
-    assert.deepEqual(parts.map((p) => p.shape), [[2, 1], [2, 2]]);
+    assert.deepEqual(
+      parts.map((p) => p.shape),
+      [
+        [2, 1],
+        [2, 2],
+      ],
+    );
     close(parts[1]!.contiguous().toArray(), [1, 2, 4, 5]);
     assert.throws(() => t.split(a, [1, 1], 1), /split/);
     close(t.slice(a, 1, 0, null, 2).contiguous().toArray(), [0, 2, 3, 5]);
