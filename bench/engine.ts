@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as t from '../src/torch/index.js';
+import { median } from './median.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const refScript = join(here, '..', '..', 'bench', 'engine_ref.py');
@@ -54,8 +55,6 @@ function block(b: ReturnType<typeof blockSetup>): void {
     t.crossEntropy(t.linear(t.adaptiveAvgPool2d(out, 1).flatten(1), lin), y).backward();
   });
 }
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
 
 async function main(): Promise<void> {
   const threads = t.getNumThreads();

@@ -16,6 +16,7 @@ import { QUEUE_NAME } from '../src/queue/connection.js';
 import { seedJob } from '../src/queue/jobs.js';
 import { cpuSlots, startWorker } from '../src/queue/worker.js';
 import { startRedis } from '../test/queue/redis.js';
+import { median } from './median.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,7 +24,6 @@ const arg = (name: string, def: number) => {
 };
 const nJobs = arg('jobs', 5);
 const steps = arg('steps', 3);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const line = (label: string, ms: number, step: number) =>
   process.stdout.write(
     `${label.padEnd(58)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${(ms / step).toFixed(3).padStart(6)} steps\n`,

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as t from '../src/torch/index.js';
 import { makeRig, shapeFromArgs, type Variant } from './step.js';
+import { median } from './median.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const refScript = join(here, '..', '..', 'bench', 'reference_step.py');
@@ -66,8 +67,6 @@ async function startReference(dir: string, shape: ReturnType<typeof shapeFromArg
   };
   return { ask, stop: () => py.stdin.end('quit\n') };
 }
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
 
 async function parent(): Promise<void> {
   const shape = shapeFromArgs(process.argv);
