@@ -56,7 +56,7 @@ export interface ConfigSources {
   configsDir?: string;
 }
 
-function baseLayers(o: ConfigSources): Layer[] {
+export function baseLayers(o: ConfigSources): Layer[] {
   const layers: Layer[] = [];
   if (o.preset) layers.push(loadPreset(o.preset, o.configsDir));
   if (o.file) layers.push({ source: o.file, values: readConfigFile(o.file) });
