@@ -1,8 +1,7 @@
 // Keys a config sets that its resolved config never reads: a student for a run without LBT, a
 // PC-DARTS K outside PC-DARTS, P-DARTS stages outside P-DARTS. Such a key is most often a
 // mistake (a sweep over λ on a plain DARTS run changes nothing), so the CLI warns, one line each.
-import { isPlainObject, type Layer, setsLayer } from './layers.js';
-import { type ConfigSources, baseLayers } from './load.js';
+import { isPlainObject, type Layer } from './layers.js';
 import type { SearchConfig } from './schema.js';
 
 interface Rule {
@@ -43,9 +42,4 @@ export function inertKeys(layers: readonly Layer[], cfg: SearchConfig): string[]
     if (from.length) out.push(`${r.key} (${from.join(', ')}) has no effect ${r.why}`);
   }
   return out;
-}
-
-/** inertKeys for the layers a user wrote (preset, config file, --set); a scale overlay is left out. */
-export function inertSearchKeys(o: ConfigSources, cfg: SearchConfig): string[] {
-  return inertKeys([...baseLayers(o), setsLayer(o.sets ?? [])], cfg);
 }

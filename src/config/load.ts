@@ -10,6 +10,7 @@ import {
   SearchConfig,
   TrainConfig,
 } from './schema.js';
+import { inertKeys } from './inert.js';
 import { deepMerge, isPlainObject, type Layer, parseLayers, readConfigFile, setsLayer } from './layers.js';
 import { loadPreset, loadScale } from './presets.js';
 import { trainLayerFromSearch } from './retrain.js';
@@ -56,7 +57,7 @@ export interface ConfigSources {
   configsDir?: string;
 }
 
-export function baseLayers(o: ConfigSources): Layer[] {
+function baseLayers(o: ConfigSources): Layer[] {
   const layers: Layer[] = [];
   if (o.preset) layers.push(loadPreset(o.preset, o.configsDir));
   if (o.file) layers.push({ source: o.file, values: readConfigFile(o.file) });
@@ -74,11 +75,21 @@ function retrainIsOn(layers: readonly Layer[]): boolean {
  * the preset, the config file, the scale overlay, then --set. Throws ConfigError naming key and source.
  */
 export function loadSearchConfig(o: ConfigSources = {}): SearchConfig {
-  const layers = baseLayers(o);
+  return loadSearchConfigNoting(o).config;
+}
+
+/**
+ * loadSearchConfig, and the keys that the preset, the config file or --set give and the run never
+ * reads (inert.ts; a scale overlay's are not the user's and are left out), from one read of each.
+ */
+export function loadSearchConfigNoting(o: ConfigSources = {}): { config: SearchConfig; inert: string[] } {
+  const user = baseLayers(o);
   const sets = setsLayer(o.sets ?? []);
-  if (o.scale) layers.push(loadScale(o.scale, 'search', o.configsDir, retrainIsOn([...layers, sets])));
+  const layers = [...user];
+  if (o.scale) layers.push(loadScale(o.scale, 'search', o.configsDir, retrainIsOn([...user, sets])));
   layers.push(sets);
-  return resolveSearchConfig(layers);
+  const config = resolveSearchConfig(layers);
+  return { config, inert: inertKeys([...user, sets], config) };
 }
 
 /** Flags → validated `lbt train` config; same order as loadSearchConfig, dataset defaults below the preset. */

@@ -2,8 +2,7 @@
 // short retrain of the found cell and a report. With no arguments: the `default` preset.
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { inertSearchKeys } from '../../config/inert.js';
-import { loadSearchConfig } from '../../config/load.js';
+import { loadSearchConfigNoting } from '../../config/load.js';
 import { describeOptions, formatOptions } from '../../config/help.js';
 import { METHOD_DEFAULTS, SearchConfig } from '../../config/schema.js';
 import { genotypeToJSON } from '../../nas/genotype.js';
@@ -88,9 +87,14 @@ export function registerSearch(program: Command): void {
 /** A new run from the flags: the `default` preset when none is given. */
 async function newRun(o: Opts, lock: { breakLock?: boolean; command: string[] }): Promise<SearchRun> {
   const preset = o.preset ?? (o.config ? undefined : 'default');
-  const sources = { ...(preset && { preset }), ...(o.config && { file: o.config }), sets: o.set };
-  let cfg = loadSearchConfig({ ...sources, ...(o.scale && { scale: o.scale }) });
-  for (const line of inertSearchKeys(sources, cfg)) process.stderr.write(`warning: ${line}\n`);
+  const loaded = loadSearchConfigNoting({
+    ...(preset && { preset }),
+    ...(o.config && { file: o.config }),
+    ...(o.scale && { scale: o.scale }),
+    sets: o.set,
+  });
+  for (const line of loaded.inert) process.stderr.write(`warning: ${line}\n`);
+  let cfg = loaded.config;
   if (!o.retrain) cfg = { ...cfg, retrain: null };
   const dir = resolve(o.out ?? join('runs', `search-${preset ?? 'custom'}-${stamp()}`));
   return createSearchRun(cfg, { dir, force: o.force ?? false, ...(preset && { preset }), ...lock });
